@@ -1,0 +1,66 @@
+"""An in-process token provider: one lock per realm, so one thread refreshes and the rest wait and re-read.
+
+This is the single-writer rule of DESIGN.md inside one process. The durable, cross-process store (Secrets Manager
+with a versioned, conditional write) implements the same TokenProvider port.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from hirebooks import errors as E
+from hirebooks.clock import SystemClock
+from hirebooks.ports import Clock
+
+from .oauth import QboOAuthClient, TokenSet
+
+EARLY_REFRESH = 300.0  # refresh an access token five minutes before it expires
+
+
+class InMemoryTokenProvider:
+    def __init__(self, oauth: QboOAuthClient, clock: Clock | None = None) -> None:
+        self.oauth = oauth
+        self.clock: Clock = clock or SystemClock()
+        self._tokens: dict[str, TokenSet] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.refreshes = 0
+
+    def put(self, realm_id: str, tokens: TokenSet) -> None:
+        with self._guard:
+            self._tokens[realm_id] = tokens
+
+    def tokens(self, realm_id: str) -> TokenSet:
+        current = self._tokens.get(realm_id)
+        if current is None:
+            raise E.ReconnectNeededError(f"QuickBooks company {realm_id} is not connected")
+        return current
+
+    def _lock(self, realm_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(realm_id, threading.Lock())
+
+    def access_token(self, realm_id: str) -> str:
+        current = self.tokens(realm_id)
+        if current.access_expires_at - EARLY_REFRESH > self.clock.time():
+            return current.access_token
+        return self._refresh(realm_id, current.access_token)
+
+    def refresh_after_unauthorized(self, realm_id: str, rejected_token: str) -> str:
+        return self._refresh(realm_id, rejected_token)
+
+    def _refresh(self, realm_id: str, seen_token: str) -> str:
+        with self._lock(realm_id):
+            current = self.tokens(realm_id)  # re-read under the lock: a sibling may have refreshed already
+            if current.access_token != seen_token and current.access_expires_at - EARLY_REFRESH > self.clock.time():
+                return current.access_token
+            try:
+                fresh = self.oauth.refresh(current.refresh_token, self.clock.time())
+            except E.ReconnectNeededError:
+                latest = self.tokens(realm_id)  # re-read once more before declaring the connection dead
+                if latest.refresh_token != current.refresh_token:
+                    return latest.access_token
+                raise
+            self.refreshes += 1
+            self.put(realm_id, fresh)  # persist the (possibly rotated) refresh token before using the access token
+            return fresh.access_token

@@ -1,0 +1,1 @@
+"""Pieces shared by the QuickBooks and HireHop simulators: running a WSGI app on loopback, JSON helpers."""
