@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -220,7 +221,20 @@ def _get(obj: dict[str, Any], path: str) -> Any:
     return cur
 
 
+def _as_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) < 19 or value[4] != "-" or "T" not in value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
 def _coerce(left: Any, right: Any) -> tuple[Any, Any]:
+    left_dt, right_dt = _as_datetime(left), _as_datetime(right)
+    if left_dt is not None and right_dt is not None:
+        return left_dt, right_dt  # date-times compare as instants, whatever their UTC offsets
     if isinstance(right, Decimal) and not isinstance(left, Decimal):
         try:
             return Decimal(str(left)), right

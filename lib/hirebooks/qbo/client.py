@@ -387,7 +387,13 @@ class QboHttpClient:
                     objects[entity].extend(part.get(entity, []))
         return CdcResult(objects, str(answer.get("time", "")))
 
-    def cdc(self, entities: list[str], since: datetime, now: Callable[[], datetime] | None = None) -> CdcResult:
+    def cdc(
+        self,
+        entities: list[str],
+        since: datetime,
+        now: Callable[[], datetime] | None = None,
+        cap: int = CDC_CAP,
+    ) -> CdcResult:
         """Changes since `since`, per entity. When an entity's answer hits the 1000-object cap, the window is
         halved (changedSince moved halfway to now) until the answer is complete; the older part of the window is
         then read with paged queries on MetaData.LastUpdatedTime (which cannot show deletions in that part: the
@@ -400,7 +406,7 @@ class QboHttpClient:
             lo = since
             result = self.cdc_once([entity], lo)
             times.append(result.time)
-            while len(result.objects[entity]) >= CDC_CAP:
+            while len(result.objects[entity]) >= cap:
                 lo = lo + (clock_now() - lo) / 2
                 result = self.cdc_once([entity], lo)
             rows = list(result.objects[entity])
