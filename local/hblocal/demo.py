@@ -105,7 +105,9 @@ def main() -> int:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Writing documents to QuickBooks", total=len(CLIENTS) + len(INVOICES) + 4)
             for n, name in enumerate(CLIENTS):
-                made = client.create("Customer", {"DisplayName": name}, request_id=request_id(COMPANY, "c", str(n), "1"))
+                made = client.create(
+                    "Customer", {"DisplayName": name}, request_id=request_id(COMPANY, "c", str(n), "1")
+                )
                 customers[n] = made["Id"]
                 rows.append(("contact", name, "Customer", made["Id"], ""))
                 progress.advance(task)
