@@ -84,3 +84,106 @@ def qbo() -> Iterator[QboWorld]:
         yield world
     finally:
         sim.stop()
+
+
+# ---------------------------------------------------------------------------------------------- the local stack
+import itertools  # noqa: E402
+import uuid  # noqa: E402
+
+import boto3  # noqa: E402
+from hblocal.aws import LocalAws, create_tables  # noqa: E402
+from hblocal.gateway import LocalGateway  # noqa: E402
+from hhsim import HireHopSimulator  # noqa: E402
+from hirebooks.store.dynamo import DynamoOutbox, DynamoTenantDirectory  # noqa: E402
+
+_company_ids = itertools.count(100)
+
+
+@dataclass
+class AwsWorld:
+    aws: LocalAws
+    tables: dict[str, str]
+
+    def table(self, logical: str) -> Any:
+        return boto3.resource("dynamodb", endpoint_url=self.aws.url).Table(self.tables[logical])
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[AwsWorld]:
+    """moto's server on loopback, with the template's tables, for the whole session."""
+    aws = LocalAws().start()
+    tables = create_tables(aws.client("dynamodb"), f"test-{uuid.uuid4().hex[:6]}")
+    try:
+        yield AwsWorld(aws, tables)
+    finally:
+        aws.stop()
+
+
+@dataclass
+class IntakeWorld:
+    aws: AwsWorld
+    gateway: LocalGateway
+    gateway_url: str
+    hirehop: HireHopSimulator
+    hirehop_url: str
+    company_id: int
+    export_key: str
+    api_token: str
+    tenant_token: str
+    ids: dict[str, Any]
+    outbox: DynamoOutbox
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.gateway_url}/hirehop/{self.tenant_token}/events"
+
+    def act(self, action: str, **args: Any) -> Any:
+        resp = requests.post(
+            f"{self.hirehop_url}/_sim/companies/{self.company_id}/act", json={"action": action, "args": args}
+        )
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def entries(self) -> list[Any]:
+        return self.outbox.list_company(self.company_id)
+
+    def wait_for_entries(self, n: int, seconds: float = 10.0) -> list[Any]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.hirehop.pending_webhooks() == 0 and len(self.entries()) >= n:
+                break
+            time.sleep(0.05)
+        return self.entries()
+
+
+@pytest.fixture
+def intake(local_aws: AwsWorld) -> Iterator[IntakeWorld]:
+    """A HireHop company registered as a tenant; its webhooks go through the local gateway to push_document."""
+    company_id = next(_company_ids)
+    export_key = f"ek-{uuid.uuid4().hex[:10]}"
+    tenants = DynamoTenantDirectory(local_aws.table("SettingsTable"))
+    tenant_token = tenants.register(company_id, export_key, "Test company")
+    gateway = LocalGateway(local_aws.tables)
+    gateway_url = gateway.start()
+    hirehop = HireHopSimulator()
+    hirehop_url = hirehop.start()
+    _, api_token, ids = hirehop.add_company(company_id, export_key=export_key)
+    hirehop.webhook_url = f"{gateway_url}/hirehop/{tenant_token}/events"
+    world = IntakeWorld(
+        local_aws,
+        gateway,
+        gateway_url,
+        hirehop,
+        hirehop_url,
+        company_id,
+        export_key,
+        api_token,
+        tenant_token,
+        ids,
+        DynamoOutbox(local_aws.table("OutboxTable")),
+    )
+    try:
+        yield world
+    finally:
+        hirehop.stop()
+        gateway.stop()

@@ -1,18 +1,96 @@
-"""push_document: HireHop's webhook intake (POST /hirehop/{tenant}/events).
+"""push_document: HireHop's webhook intake, POST /hirehop/{tenant}/events.
 
-Not built yet: the intake (authenticate, validate, write-ahead to the outbox, answer 202) arrives with issue 3.
-Until then the route answers 501 with a JSON error, so nothing is accepted that could be lost.
+Authenticates (URL token and export_key), validates, writes the event ahead to the outbox, and answers 202.
+The work is in hirebooks.sync.intake; this file parses the event, wires the adapters once, and shapes the answer.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from hirebooks.config import intake_settings
+from hirebooks.observability import logger, metrics, tracer
+from hirebooks.ports import Outbox, TenantDirectory
+from hirebooks.store.dynamo import DynamoOutbox, DynamoTenantDirectory
+from hirebooks.sync.intake import IntakeRejected, accept_hirehop_event
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {
-        "statusCode": 501,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps({"error": "not_built", "message": "HireHop intake is not built yet (issue 3)"}),
-    }
+app = APIGatewayHttpResolver()
+
+
+@dataclass(frozen=True)
+class Deps:
+    tenants: TenantDirectory
+    outbox: Outbox
+    max_bytes: int
+
+
+@lru_cache(maxsize=1)
+def build_deps() -> Deps:
+    settings = intake_settings()
+    dynamodb = boto3.resource("dynamodb")
+    return Deps(
+        DynamoTenantDirectory(dynamodb.Table(settings.SETTINGS_TABLE_NAME)),
+        DynamoOutbox(dynamodb.Table(settings.OUTBOX_TABLE_NAME)),
+        settings.MAX_EVENT_BYTES,
+    )
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+
+
+@app.post("/hirehop/<tenant>/events")
+def hirehop_event(tenant: str) -> Response:
+    deps: Deps = app.context["deps"]
+    event = app.current_event
+    raw = event.decoded_body or ""
+    body = raw.encode() if isinstance(raw, str) else raw
+    try:
+        result = accept_hirehop_event(
+            tenant_token=tenant,
+            body=body,
+            tenants=deps.tenants,
+            outbox=deps.outbox,
+            now=time.time(),
+            max_bytes=deps.max_bytes,
+        )
+    except IntakeRejected as rejected:
+        metrics.add_metric(name="HireHopEventRejected", unit=MetricUnit.Count, value=1)
+        logger.warning("HireHop event rejected", extra={"code": rejected.code, "status": rejected.status})
+        return _json(rejected.status, rejected.body())
+    if result.entry_ids:
+        metrics.add_metric(name="HireHopEventAccepted", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="HireHopEventNoted", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "HireHop event accepted",
+        extra={
+            "entries": result.entry_ids,
+            "kind": result.classification.kind,
+            "note": result.classification.reason,
+            "duplicate": result.duplicate,
+        },
+    )
+    return _json(202, result.body())
+
+
+@app.not_found
+def not_found(_: NotFoundError) -> Response:
+    return _json(404, {"error": "not_found", "message": "HireHop events go to POST /hirehop/{tenant}/events."})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext, deps: Deps | None = None) -> dict[str, Any]:
+    app.append_context(deps=deps or build_deps())
+    return app.resolve(event, context)

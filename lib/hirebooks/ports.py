@@ -5,7 +5,10 @@ Adapters are named for their technology (QboHttpClient, DynamoOutbox); fakes for
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from hirebooks.sync.model import OutboxEntry
 
 
 class TokenProvider(Protocol):
@@ -41,3 +44,25 @@ class Clock(Protocol):
     def real_seconds(self, seconds: float) -> float:
         """How many real seconds `seconds` of this clock's time take (for waits on locks and events)."""
         ...
+
+
+class Tenant(Protocol):
+    company_id: int
+    export_key_sha256: str
+    name: str
+
+
+class TenantDirectory(Protocol):
+    """Who may post HireHop events: looked up by the token in the webhook URL."""
+
+    def find(self, tenant_token: str) -> Tenant | None: ...
+
+
+class Outbox(Protocol):
+    """The write-ahead outbox (the buffer)."""
+
+    def put_if_absent(self, entry: OutboxEntry) -> bool:
+        """Store the entry unless one with its id exists; True if it was new."""
+        ...
+
+    def get(self, company_id: int, entry_id: str) -> OutboxEntry | None: ...

@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 
 from hirebooks.clock import ScaledClock
 from simcore import jsonutil
+from simcore.chaos import KINDS, Chaos
 from simcore.server import ServerThread
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
@@ -31,7 +32,6 @@ from werkzeug.wrappers import Request, Response
 
 from . import faults as F
 from . import query as Q
-from .chaos import Chaos
 from .limits import Limiter, LimitSettings
 from .model import ENTITIES, Change, Realm, cdc_floor
 from .oauth import OAuthError, OAuthServer
@@ -96,7 +96,7 @@ class QboSimulator:
         self.oauth.add_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, ["http://127.0.0.1/callback"])
         self.limits = LimitSettings()
         self.limiter = Limiter(self.limits)
-        self.chaos = Chaos(seed)
+        self.chaos = Chaos(seed, tuple(k for k in KINDS if k != "silent_noop"))
         self.counters = Counters()
         self.log: deque[dict[str, Any]] = deque(maxlen=20000)
         self.webhooks = Dispatcher(self.clock.time, time.sleep)

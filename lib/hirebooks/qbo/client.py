@@ -20,11 +20,11 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
 from hirebooks import errors as E
 from hirebooks.clock import SystemClock
 from hirebooks.ports import Clock, TokenProvider
+from hirebooks.retry import RetryPolicy, run_with_retries
 
 from .faults import fault_from_json, parse_fault, to_error
 from .pacing import DEFAULT_PACERS, RealmPacer
@@ -36,12 +36,7 @@ QUERY_PAGE = 1000  # reference: "MAXRESULTS up to 1000"
 CDC_CAP = 1000  # reference: "at most 1000 objects per response, no cursor: split the window"
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 6
-    base_delay: float = 0.5  # clock-seconds; jittered exponential: 0..0.5, 0..1, 0..2, ...
-    max_delay: float = 30.0
-    deadline: float | None = None  # real seconds for the whole call, retries included
+__all__ = ["BatchItem", "BatchOutcome", "CdcResult", "QboHttpClient", "RetryPolicy", "escape"]
 
 
 @dataclass
@@ -201,17 +196,6 @@ class QboHttpClient:
             raise to_error(400, fault)
         return body
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        ceiling = min(self.retry.max_delay, self.retry.base_delay * (2 ** (state.attempt_number - 1)))
-        delay = self.rng.uniform(0, ceiling)  # full jitter
-        if isinstance(exc, E.TransientError) and exc.retry_after:
-            delay = max(delay, exc.retry_after)
-        return delay
-
-    def _count_retry(self, state: RetryCallState) -> None:
-        self.stats.add("retries")
-
     def call(
         self,
         method: str,
@@ -231,18 +215,20 @@ class QboHttpClient:
             query["requestid"] = request_id
         data = dumps(body) if body is not None else text
         ctype = "application/json" if text is None else "application/text"
-        stop = stop_after_attempt(self.retry.max_attempts)
-        if self.retry.deadline is not None:
-            stop = stop | stop_after_delay(self.retry.deadline)  # type: ignore[assignment]
-        retrying = Retrying(
-            retry=retry_if_exception_type(E.TransientError),
-            stop=stop,
-            wait=self._wait,
-            sleep=self.clock.sleep,
-            before_sleep=self._count_retry,
-            reraise=True,
+        return run_with_retries(
+            self._once,
+            policy=self.retry,
+            clock=self.clock,
+            rng=self.rng,
+            on_retry=lambda: self.stats.add("retries"),
+            method=method,
+            path=path,
+            params=query,
+            data=data,
+            content_type=ctype,
+            write=write,
+            batch=batch,
         )
-        return retrying(self._once, method, path, params=query, data=data, content_type=ctype, write=write, batch=batch)
 
     # ------------------------------------------------------------------ entities
     def create(

@@ -8,6 +8,7 @@ kinds:
   timeout      wait `delay` real seconds, then do the work and answer (a client that gave up never sees it)
   lost_answer  do the work (the write commits), then drop the connection: the outcome is unknown to the client
   latency      wait `delay` real seconds, then carry on normally
+  silent_noop  (HireHop only) answer success for a write and do nothing, as HireHop sometimes does
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ KINDS = (
     "timeout",
     "lost_answer",
     "latency",
+    "silent_noop",
 )
 
 
@@ -66,13 +68,17 @@ class FaultRule:
 
 
 class Chaos:
-    def __init__(self, seed: int = 7) -> None:
+    def __init__(self, seed: int = 7, kinds: tuple[str, ...] = KINDS) -> None:
+        self.kinds = kinds
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self.rules: list[FaultRule] = []
 
     def set(self, rules: list[dict[str, Any]], seed: int | None = None) -> None:
         parsed = [FaultRule(**{k: (tuple(v) if k == "methods" else v) for k, v in r.items()}) for r in rules]
+        unsupported = [r.kind for r in parsed if r.kind not in self.kinds]
+        if unsupported:
+            raise ValueError(f"this simulator cannot inject {', '.join(unsupported)}; one of {', '.join(self.kinds)}")
         with self._lock:
             self.rules = parsed
             if seed is not None:
