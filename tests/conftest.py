@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 import requests
+from hblocal.aws import LocalAws, create_tables
+from hblocal.gateway import LocalGateway
+from hhsim import HireHopSimulator
 from hirebooks.qbo.client import QboHttpClient, RetryPolicy
 from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient, TokenSet
 from hirebooks.qbo.pacing import Limits, RealmPacer
 from hirebooks.qbo.tokens import InMemoryTokenProvider
+from hirebooks.store.dynamo import DynamoOutbox, DynamoTenantDirectory
 from qbosim import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, QboSimulator
 from qbosim.control import SimControl
 
@@ -87,14 +94,6 @@ def qbo() -> Iterator[QboWorld]:
 
 
 # ---------------------------------------------------------------------------------------------- the local stack
-import itertools  # noqa: E402
-import uuid  # noqa: E402
-
-import boto3  # noqa: E402
-from hblocal.aws import LocalAws, create_tables  # noqa: E402
-from hblocal.gateway import LocalGateway  # noqa: E402
-from hhsim import HireHopSimulator  # noqa: E402
-from hirebooks.store.dynamo import DynamoOutbox, DynamoTenantDirectory  # noqa: E402
 
 _company_ids = itertools.count(100)
 
@@ -187,3 +186,38 @@ def intake(local_aws: AwsWorld) -> Iterator[IntakeWorld]:
     finally:
         hirehop.stop()
         gateway.stop()
+
+
+@dataclass
+class HireHopWorld:
+    sim: HireHopSimulator
+    url: str
+    company_id: int
+    token: str
+    export_key: str
+    ids: dict[str, Any]
+
+    def act(self, action: str, **args: Any) -> Any:
+        resp = requests.post(f"{self.url}/_sim/companies/{self.company_id}/act", json={"action": action, "args": args})
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def api(self, path: str, method: str = "GET", **params: Any) -> requests.Response:
+        params.setdefault("token", self.token)
+        if method == "GET":
+            return requests.get(f"{self.url}{path}", params=params)
+        return requests.post(f"{self.url}{path}", data=params)
+
+    def state(self) -> dict[str, Any]:
+        return dict(requests.get(f"{self.url}/_sim/companies/{self.company_id}").json())
+
+
+@pytest.fixture
+def hirehop() -> Iterator[HireHopWorld]:
+    sim = HireHopSimulator(seed=3)
+    url = sim.start()
+    _company, token, ids = sim.add_company(7, export_key="ek-test")
+    try:
+        yield HireHopWorld(sim, url, 7, token, "ek-test", ids)
+    finally:
+        sim.stop()

@@ -33,6 +33,7 @@ def run_with_retries(
     clock: Clock,
     rng: random.Random,
     on_retry: Callable[[], None] = lambda: None,
+    retry_on: tuple[type[BaseException], ...] = (TransientError,),
     **kwargs: Any,
 ) -> T:
     def wait(state: RetryCallState) -> float:
@@ -47,7 +48,7 @@ def run_with_retries(
     if policy.deadline is not None:
         stop = stop | stop_after_delay(policy.deadline)  # type: ignore[assignment]
     retrying = Retrying(
-        retry=retry_if_exception_type(TransientError),
+        retry=retry_if_exception_type(retry_on),
         stop=stop,
         wait=wait,
         sleep=clock.sleep,

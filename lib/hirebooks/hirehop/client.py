@@ -141,12 +141,15 @@ class HireHopClient:
         return body
 
     def call(self, method: str, path: str, params: dict[str, Any] | None = None, *, write: bool = False) -> Any:
+        """Reads retry every transient failure. A write retries only throttling (HireHop refused it unprocessed);
+        any other failure may have written, so the caller reads back instead of sending it again."""
         return run_with_retries(
             self._once,
             policy=self.retry,
             clock=self.clock,
             rng=self.rng,
             on_retry=lambda: self.stats.add("retries"),
+            retry_on=(E.ThrottledError,) if write else (E.TransientError,),
             method=method,
             path=path,
             params=params or {},
@@ -194,7 +197,7 @@ class HireHopClient:
             try:
                 answer = self.call("POST", path, form, write=True)
                 new_id = int(answer.get("ID") or 0)
-            except E.UnknownOutcomeError:
+            except E.TransientError:  # no answer, a 5xx, or still throttled: it may or may not have landed
                 new_id = 0
             found = self._find_row(job_id, kind, {"ID": new_id} if new_id else marker)
             if found is not None:
