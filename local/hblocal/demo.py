@@ -1,13 +1,20 @@
 """`make demo`: the main job so far, on the local stack.
 
-Starts the QuickBooks simulator with a US company, connects to it through the real OAuth flow (authorize, callback,
-code exchange), then writes a small rental company's documents through the HireBooks client while the simulator
-injects server errors, timeouts and lost answers on a share of the writes. Prints what landed in QuickBooks and the
-simulator's counters, and exits non-zero if anything is missing or doubled.
+Act 1, HireHop to the outbox: starts moto's AWS, the HireHop simulator and the gateway in front of push_document;
+a HireHop user approves invoices, edits one, raises a credit note, takes a payment, issues a purchase order and
+adds a contact; each webhook travels over loopback into the outbox (DynamoDB). A draft and an unknown event are
+noted and not stored.
+
+Act 2, the client to QuickBooks: connects to the QuickBooks simulator through the real OAuth flow, then writes a
+small rental company's documents through the HireBooks client while the simulator injects server errors, timeouts
+and lost answers. (The sync engine that joins the two acts is the next issue.)
+
+Prints what happened and exits non-zero if anything is missing or doubled.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -27,6 +34,8 @@ from qbosim.control import SimControl
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+
+from hblocal.stack import LocalStack
 
 REALM = "9130350000000001"
 COMPANY = "hh-demo"
@@ -68,8 +77,75 @@ def line(item_id: str, desc: str, qty: int, price: str, taxable: bool) -> dict[s
     }
 
 
+def act_one(console: Console) -> bool:
+    """HireHop users at work; their webhooks land in the outbox through the gateway and push_document."""
+    with LocalStack() as stack:
+        tenant = stack.add_hirehop_company(1, "Acme Stage Hire")
+        console.print(
+            f"[bold]Act 1: HireHop to the outbox.[/] moto {stack.urls['aws']}, HireHop {stack.urls['hirehop']}, "
+            f"gateway {stack.urls['gateway']}"
+        )
+        base = f"{stack.urls['hirehop']}/_sim/companies/{tenant.company_id}/act"
+
+        def act(action: str, **args: Any) -> Any:
+            resp = requests.post(base, json={"action": action, "args": args}, timeout=10)
+            resp.raise_for_status()
+            return resp.json()
+
+        jobs, contacts = tenant.ids["jobs"], tenant.ids["contacts"]
+        hire = {"QUANTITY": 8, "UNIT_PRICE": "45.00", "VAT_RATE": 7, "NOMINAL_GROUP": 1, "TAX_GROUP": 1}
+        first = act("create_invoice", job_id=jobs[0], lines=[hire])
+        act("approve_invoice", invoice_id=first["ID"])
+        second = act("create_invoice", job_id=jobs[3], lines=[{**hire, "QUANTITY": 2}])  # one-off client
+        act("approve_invoice", invoice_id=second["ID"])
+        act("create_invoice", job_id=jobs[1], lines=[hire])  # stays a draft: nothing to sync
+        act("edit_invoice", invoice_id=first["ID"], lines=[{**hire, "QUANTITY": 10}])
+        act("credit_note", invoice_id=first["ID"], lines=[{**hire, "QUANTITY": 1}])
+        act("take_payment", job_id=jobs[0], amount="200.00", apply=[[first["ID"], "200.00"]])
+        act(
+            "issue_purchase_order",
+            job_id=jobs[2],
+            supplier_id=contacts[2],
+            lines=[{"QUANTITY": 16, "UNIT_PRICE": "40.00", "VAT_RATE": 0, "NOMINAL_GROUP": 5}],
+        )
+        act("add_contact", company="Lakeside Weddings", name="Mo Diaz", email="mo@lakeside.example")
+        unknown = requests.post(
+            f"{stack.urls['gateway']}/hirehop/{tenant.tenant_token}/events",
+            json={
+                "time": "2026-12-04 09:00:00",
+                "company_id": 1,
+                "export_key": tenant.export_key,
+                "event": "stock.item.moved",
+                "data": {"ID": 1},
+            },
+            timeout=10,
+        )
+        deadline = time.monotonic() + 15
+        expected = 8  # 2 approvals, 1 edit, 1 credit note, 1 deposit + 1 application, 1 purchase order, 1 contact
+        while time.monotonic() < deadline:
+            entries = stack.outbox.list_company(tenant.company_id)
+            if len(entries) >= expected and stack.hirehop.pending_webhooks() == 0:
+                break
+            time.sleep(0.1)
+        table = Table(title="The outbox (DynamoDB on moto): what HireHop's webhooks left")
+        for col in ("entry", "document", "HireHop id", "event", "status"):
+            table.add_column(col)
+        for entry in sorted(entries, key=lambda e: e.received_at):
+            table.add_row(entry.entry_id[:10], entry.doc_kind, entry.doc_id, entry.event, entry.status)
+        console.print(table)
+        console.print(f"An unknown event was answered {unknown.status_code}: {unknown.json()['note']}")
+        sent = stack.hirehop.counters.get("webhooks_sent", 0)
+        console.print(f"HireHop sent {sent} webhooks; {len(entries)} outbox entries; the draft sent none.")
+        return len(entries) == expected and unknown.status_code == 202
+
+
 def main() -> int:
+    # The handlers' JSON logs and metrics belong in CloudWatch; here they would drown the story.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     console = Console()
+    intake_ok = act_one(console)
+    console.print("[bold]Act 2: the client to QuickBooks.[/]")
     sim = QboSimulator(seed=2026)
     url = sim.start()
     try:
@@ -215,6 +291,9 @@ def main() -> int:
         doubled = sorted(d for d, n in docs.items() if n > 1)
         expected = {n for n, _, _ in INVOICES} | {"CRE-1204", "PO-3301"}
         missing = sorted(expected - set(docs))
+        if not intake_ok:
+            console.print("[bold red]The outbox does not hold what HireHop sent[/]")
+            return 1
         if doubled or missing or failures:
             console.print(f"[bold red]Books do not agree[/]: doubled {doubled}, missing {missing}, failed {failures}")
             return 1
