@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
+
+from simcore.server import wait_for_signal
 
 from .app import HireHopSimulator
 
@@ -33,10 +33,7 @@ def main(argv: list[str] | None = None) -> None:
         f"HireHop simulator on {url}: company {company.company_id}, token {token!r}, export key "
         f"{company.export_key!r}, jobs {ids['jobs']}"
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
+    wait_for_signal()
     sim.stop()
 
 

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import threading
 import time
 from collections import deque
-from contextlib import suppress
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +27,7 @@ import requests
 from hirebooks.clock import ScaledClock
 from simcore import jsonutil
 from simcore.chaos import Chaos
-from simcore.server import ServerThread
+from simcore.server import DropConnection, ServerThread, drop_connection
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -42,10 +40,6 @@ LOGIN_PAGE = (
     "<body><form action='/login.php' method='post'>Please log in</form></body></html>"
 )
 HH_KINDS = ("http_500", "http_502", "http_503", "http_504", "reset", "timeout", "lost_answer", "latency", "silent_noop")
-
-
-class _Drop(Exception):
-    pass
 
 
 class HireHopSimulator:
@@ -180,11 +174,8 @@ class HireHopSimulator:
         request = Request(environ)
         try:
             response = self.dispatch(request)
-        except _Drop:
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
-                with suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+        except DropConnection:
+            drop_connection(environ)
             response = Response(b"", status=500)
         return response(environ, start_response)
 
@@ -246,7 +237,7 @@ class HireHopSimulator:
                         "<html><body>Server error</body></html>", status=int(rule.kind[5:]), content_type="text/html"
                     )
                 if rule.kind == "reset":
-                    raise _Drop()
+                    raise DropConnection()
                 if rule.kind in ("timeout", "latency"):
                     time.sleep(rule.delay)
                 if rule.kind == "lost_answer":
@@ -266,7 +257,7 @@ class HireHopSimulator:
                 entry["status"] = f"error {exc.code}"
                 response = self._json({"error": exc.code})  # reference: errors "often with HTTP 200"
             if after == "drop":
-                raise _Drop()
+                raise DropConnection()
             return response
         finally:
             self.log.append(entry)

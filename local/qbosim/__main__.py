@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
+
+from simcore.server import wait_for_signal
 
 from .app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, QboSimulator
 
@@ -41,10 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"QuickBooks simulator on {url}  (realms: {', '.join(sim.realms)})")
     print(f"  OAuth client id {DEFAULT_CLIENT_ID!r}, secret {DEFAULT_CLIENT_SECRET!r}; tokens without a browser:")
     print(f"  curl -X POST {url}/_sim/realms/{next(iter(sim.realms))}/tokens")
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
+    wait_for_signal()
     sim.stop()
 
 

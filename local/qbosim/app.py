@@ -10,11 +10,9 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import json
 import random
-import socket
 import threading
 import time
 from collections import deque
@@ -25,7 +23,7 @@ from urllib.parse import urlencode
 from hirebooks.clock import ScaledClock
 from simcore import jsonutil
 from simcore.chaos import KINDS, Chaos
-from simcore.server import ServerThread
+from simcore.server import DropConnection, ServerThread, drop_connection
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -46,10 +44,6 @@ CDC_MAX_OBJECTS = 1000  # "CDC: at most 1000 objects per response"
 
 DEFAULT_CLIENT_ID = "hirebooks-local"
 DEFAULT_CLIENT_SECRET = "hirebooks-local-secret"  # noqa: S105 - the simulator's own demo app, not a secret
-
-
-class _Drop(Exception):
-    """Close the connection without an answer."""
 
 
 class Counters:
@@ -189,11 +183,8 @@ class QboSimulator:
         request = Request(environ)
         try:
             response = self.dispatch(request)
-        except _Drop:
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+        except DropConnection:
+            drop_connection(environ)
             response = Response(b"", status=500)
         return response(environ, start_response)
 
@@ -253,7 +244,7 @@ class QboSimulator:
                 return response
             finally:
                 self.limiter.release(realm_id)
-        except _Drop:
+        except DropConnection:
             status = 0
             raise
         finally:
@@ -295,7 +286,7 @@ class QboSimulator:
             if rule.kind == "auth":
                 return self._auth_failure(realm_id)
             if rule.kind == "reset":
-                raise _Drop()
+                raise DropConnection()
             if rule.kind in ("timeout", "latency"):
                 time.sleep(rule.delay)
             if rule.kind == "lost_answer":
@@ -305,7 +296,7 @@ class QboSimulator:
         except F.QboFault as fault:
             response = self._json(fault.body(realm.iso()), fault.status)
         if after == "drop":
-            raise _Drop()
+            raise DropConnection()
         return response
 
     def _body(self, request: Request) -> Any:

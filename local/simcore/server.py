@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
+import socket
 import threading
+from contextlib import suppress
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -43,3 +46,23 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class DropConnection(Exception):
+    """Raised inside a simulator to close the connection without an answer (a reset, or a lost answer)."""
+
+
+def drop_connection(environ: dict[str, Any]) -> None:
+    """Shut the client's socket; werkzeug then treats the unwritten answer as a dropped connection."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def wait_for_signal() -> None:
+    """Block until Ctrl-C or SIGTERM (the simulators' command lines)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()

@@ -16,7 +16,7 @@ import json
 import random
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from hirebooks.clock import SystemClock
 from hirebooks.pacing import Pacer, Window
 from hirebooks.ports import Clock
 from hirebooks.retry import RetryPolicy, run_with_retries
+from hirebooks.stats import Stats
 
 CONTACTS_PAGE = 200  # reference: "200 rows a page at most"
 THROTTLE_CODES = {"327", "329"}
@@ -55,16 +56,11 @@ PACERS = _Pacers()
 
 
 @dataclass
-class HireHopStats:
+class HireHopStats(Stats):
     requests: int = 0
     retries: int = 0
     throttled: int = 0
     readback_misses: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, name: str, n: int = 1) -> None:
-        with self._lock:
-            setattr(self, name, getattr(self, name) + n)
 
 
 class HireHopClient:

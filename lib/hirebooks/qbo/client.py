@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +24,7 @@ from hirebooks import errors as E
 from hirebooks.clock import SystemClock
 from hirebooks.ports import Clock, TokenProvider
 from hirebooks.retry import RetryPolicy, run_with_retries
+from hirebooks.stats import Stats
 
 from .faults import fault_from_json, parse_fault, to_error
 from .pacing import DEFAULT_PACERS, RealmPacer
@@ -40,7 +40,7 @@ __all__ = ["BatchItem", "BatchOutcome", "CdcResult", "QboHttpClient", "RetryPoli
 
 
 @dataclass
-class ClientStats:
+class ClientStats(Stats):
     calls: int = 0
     http_requests: int = 0
     retries: int = 0
@@ -48,11 +48,6 @@ class ClientStats:
     unknown_outcomes: int = 0
     conflicts_reread: int = 0
     token_refreshes: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, name: str, n: int = 1) -> None:
-        with self._lock:
-            setattr(self, name, getattr(self, name) + n)
 
 
 @dataclass
