@@ -5,10 +5,12 @@ Adapters are named for their technology (QboHttpClient, DynamoOutbox); fakes for
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from hirebooks.sync.model import OutboxEntry
+    from hirebooks.sync.model import Link, OutboxEntry
+    from hirebooks.sync.settings import CompanySettings
 
 
 class TokenProvider(Protocol):
@@ -66,3 +68,63 @@ class Outbox(Protocol):
         ...
 
     def get(self, company_id: int, entry_id: str) -> OutboxEntry | None: ...
+
+    def mark(self, entry: OutboxEntry, status: str, reason: str, *, next_attempt_at: float = 0.0, now: float) -> None:
+        """Record an attempt's outcome on the entry (status, reason in words, attempts, history)."""
+        ...
+
+    def list_company(self, company_id: int) -> list[OutboxEntry]: ...
+
+
+class IdMap(Protocol):
+    """HireHop id <-> QuickBooks id, SyncToken, content hash and origin, per company and realm."""
+
+    def get(self, company_id: int, realm_id: str, key: str) -> Link | None: ...
+
+    def put(self, link: Link) -> None: ...
+
+    def find_by_qbo(self, realm_id: str, entity: str, qbo_id: str) -> Link | None: ...
+
+
+class SettingsRepository(Protocol):
+    def get(self, company_id: int) -> CompanySettings | None: ...
+
+    def put(self, settings: CompanySettings) -> None: ...
+
+
+class SecretStore(Protocol):
+    def get(self, name: str) -> str | None: ...
+
+    def put(self, name: str, value: str) -> None: ...
+
+
+class DocumentSource(Protocol):
+    """HireHop, read-only: the authoritative documents."""
+
+    def billing_list(self, job_id: int) -> dict[str, Any]: ...
+
+    def purchase_orders(self, job_id: int) -> list[dict[str, Any]]: ...
+
+    def depots(self) -> list[dict[str, Any]]: ...
+
+    def contacts(self) -> Iterator[dict[str, Any]]: ...
+
+
+class AccountingGateway(Protocol):
+    """QuickBooks for one realm: what the sync writes and looks up."""
+
+    realm_id: str
+
+    def create(self, entity: str, body: dict[str, Any], *, request_id: str) -> dict[str, Any]: ...
+
+    def update(
+        self,
+        entity: str,
+        body: dict[str, Any],
+        *,
+        request_id: str,
+        sparse: bool = True,
+        reread_on_conflict: bool = True,
+    ) -> dict[str, Any]: ...
+
+    def find_by(self, entity: str, field_name: str, value: str) -> list[dict[str, Any]]: ...

@@ -1,7 +1,9 @@
 """DynamoDB adapters. Keys: pk/sk strings; every pk starts with the company (or, for tenants, the token's hash).
 
-Outbox   pk = "C#<company>"          sk = "E#<entry id>"
-Settings pk = "TENANT#<sha256(token)>" sk = "TENANT"   (the token itself is never stored)
+Outbox   pk = "C#<company>"              sk = "E#<entry id>"
+Settings pk = "TENANT#<sha256(token)>"  sk = "TENANT"   (the token itself is never stored)
+         pk = "C#<company>"              sk = "SETTINGS"  (the set-up, as JSON validated by CompanySettings)
+IdMap    pk = "C#<company>#R#<realm>"    sk = "<key>"     GSI ByQboRef: qbo_ref = "<realm>#<entity>#<id>"
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hirebooks.sync.intake import sha256_hex
-from hirebooks.sync.model import OutboxEntry, TenantRecord
+from hirebooks.sync.model import Link, OutboxEntry, TenantRecord
+from hirebooks.sync.settings import CompanySettings
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -44,6 +47,7 @@ class DynamoOutbox:
             "status": entry.status,
             "reason": entry.reason,
             "attempts": entry.attempts,
+            "next_attempt_at": Decimal(str(entry.next_attempt_at)),
             "history": _to_dynamo(entry.history),
         }
         try:
@@ -56,8 +60,29 @@ class DynamoOutbox:
 
     def get(self, company_id: int, entry_id: str) -> OutboxEntry | None:
         item = self.table.get_item(Key=self._key(company_id, entry_id), ConsistentRead=True).get("Item")
-        if item is None:
-            return None
+        return None if item is None else self._entry(item)
+
+    def mark(self, entry: OutboxEntry, status: str, reason: str, *, next_attempt_at: float = 0.0, now: float) -> None:
+        step = {"at": Decimal(str(now)), "what": status, "reason": reason[:500]}
+        self.table.update_item(
+            Key=self._key(entry.company_id, entry.entry_id),
+            UpdateExpression="SET #s = :s, reason = :r, attempts = attempts + :one, next_attempt_at = :n, "
+            "history = list_append(if_not_exists(history, :empty), :h)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":s": status,
+                ":r": reason,
+                ":one": 1,
+                ":n": Decimal(str(next_attempt_at)),
+                ":h": [step],
+                ":empty": [],
+            },
+        )
+        entry.status, entry.reason, entry.attempts = status, reason, entry.attempts + 1
+        entry.next_attempt_at = next_attempt_at
+
+    @staticmethod
+    def _entry(item: dict[str, Any]) -> OutboxEntry:
         return OutboxEntry(
             company_id=int(item["company_id"]),
             entry_id=str(item["entry_id"]),
@@ -70,6 +95,7 @@ class DynamoOutbox:
             status=str(item["status"]),
             reason=str(item.get("reason", "")),
             attempts=int(item.get("attempts", 0)),
+            next_attempt_at=float(item.get("next_attempt_at", 0)),
             history=list(item.get("history", [])),
         )
 
@@ -79,15 +105,13 @@ class DynamoOutbox:
         kwargs: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
             "ExpressionAttributeValues": {":pk": f"C#{company_id}", ":e": "E#"},
+            "ConsistentRead": True,
         }
         while True:
             page = self.table.query(**kwargs)
-            for item in page["Items"]:
-                entry = self.get(company_id, str(item["entry_id"]))
-                if entry is not None:
-                    out.append(entry)
+            out.extend(self._entry(item) for item in page["Items"])
             if "LastEvaluatedKey" not in page:
-                return out
+                return sorted(out, key=lambda e: (e.received_at, e.entry_id))
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
@@ -118,3 +142,77 @@ class DynamoTenantDirectory:
             ConditionExpression="attribute_not_exists(pk)",
         )
         return token
+
+
+class DynamoIdMap:
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def get(self, company_id: int, realm_id: str, key: str) -> Link | None:
+        item = self.table.get_item(Key={"pk": f"C#{company_id}#R#{realm_id}", "sk": key}, ConsistentRead=True).get(
+            "Item"
+        )
+        return None if item is None else self._link(item)
+
+    def put(self, link: Link) -> None:
+        item: dict[str, Any] = {
+            "pk": f"C#{link.company_id}#R#{link.realm_id}",
+            "sk": link.key,
+            "company_id": link.company_id,
+            "realm_id": link.realm_id,
+            "qbo_entity": link.qbo_entity,
+            "state": link.state,
+            "request_id": link.request_id,
+            "content_hash": link.content_hash,
+            "generation": link.generation,
+            "origin": link.origin,
+            "updated_at": Decimal(str(link.updated_at)),
+        }
+        for name in ("qbo_id", "sync_token", "doc_number"):
+            value = getattr(link, name)
+            if value is not None:
+                item[name] = value
+        if link.qbo_id is not None:
+            item["qbo_ref"] = f"{link.realm_id}#{link.qbo_entity}#{link.qbo_id}"
+        self.table.put_item(Item=item)
+
+    def find_by_qbo(self, realm_id: str, entity: str, qbo_id: str) -> Link | None:
+        page = self.table.query(
+            IndexName="ByQboRef",
+            KeyConditionExpression="qbo_ref = :r",
+            ExpressionAttributeValues={":r": f"{realm_id}#{entity}#{qbo_id}"},
+        )
+        items = page.get("Items", [])
+        return self._link(items[0]) if items else None
+
+    @staticmethod
+    def _link(item: dict[str, Any]) -> Link:
+        return Link(
+            company_id=int(item["company_id"]),
+            realm_id=str(item["realm_id"]),
+            key=str(item["sk"]),
+            qbo_entity=str(item["qbo_entity"]),
+            state=str(item["state"]),
+            request_id=str(item["request_id"]),
+            content_hash=str(item["content_hash"]),
+            qbo_id=item.get("qbo_id"),
+            sync_token=item.get("sync_token"),
+            doc_number=item.get("doc_number"),
+            generation=int(item.get("generation", 0)),
+            origin=str(item.get("origin", "hirebooks")),
+            updated_at=float(item.get("updated_at", 0)),
+        )
+
+
+class DynamoSettings:
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def get(self, company_id: int) -> CompanySettings | None:
+        item = self.table.get_item(Key={"pk": f"C#{company_id}", "sk": "SETTINGS"}, ConsistentRead=True).get("Item")
+        return None if item is None else CompanySettings.model_validate_json(str(item["data"]))
+
+    def put(self, settings: CompanySettings) -> None:
+        self.table.put_item(
+            Item={"pk": f"C#{settings.company_id}", "sk": "SETTINGS", "data": settings.model_dump_json()}
+        )

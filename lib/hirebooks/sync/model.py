@@ -14,6 +14,29 @@ class TenantRecord:
 
 
 @dataclass
+class Link:
+    """The id map: one HireHop thing and its QuickBooks twin in one realm.
+
+    state "creating" is written before a create (with the request id): if the answer is lost, the next attempt sees
+    the intent and looks the document up by DocNumber before creating anything (invariant 2, "exactly once").
+    """
+
+    company_id: int
+    realm_id: str
+    key: str  # "invoice:1012", "contact:1004:customer", "item:account:57", "creditapply:1015", ...
+    qbo_entity: str
+    state: str  # "creating" or "synced"
+    request_id: str
+    content_hash: str
+    qbo_id: str | None = None
+    sync_token: str | None = None
+    doc_number: str | None = None
+    generation: int = 0
+    origin: str = "hirebooks"
+    updated_at: float = 0.0
+
+
+@dataclass
 class OutboxEntry:
     """One accepted HireHop event about a document: pending until synced; its reason says why it waits."""
 
@@ -28,4 +51,10 @@ class OutboxEntry:
     status: str = "pending"
     reason: str = ""
     attempts: int = 0
+    next_attempt_at: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)
+
+
+# Outbox statuses. "synced" and "skipped" are done; the rest wait in the buffer, each with a reason.
+DONE = ("synced", "skipped", "discarded")
+WAITING = ("pending", "retry", "needs_setup", "waiting_for_connection", "rejected")

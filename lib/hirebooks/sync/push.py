@@ -1,0 +1,436 @@
+"""The push use case: one HireHop document into the right QuickBooks company, exactly once, kept up to date.
+
+For each outbox entry: read the authoritative document from HireHop (one billing_list per job per run), pick the
+package from its depot, make sure its dependencies exist (the customer or vendor, one Service item per income
+account, the invoices a payment pays), then create it or sparse-update it.
+
+Exactly once (invariant 2), three guards:
+1. a deterministic requestid per document, content and generation, reused by every retry (QuickBooks replays);
+2. the id map, with the intent ("creating" + request id) written before each create and the twin after it;
+3. when an earlier create's outcome is unknown (an intent without a twin), a look-up by DocNumber (or the payment's
+   reference) before creating anything, so even a forgotten requestid cannot double a document.
+A document whose content hash has not changed is not sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from hirebooks import errors as E
+from hirebooks.ports import AccountingGateway, Clock, DocumentSource, IdMap
+from hirebooks.qbo.requestid import derived, request_id
+
+from . import mapping as M
+from .model import Link, OutboxEntry
+from .settings import CompanySettings, Package
+
+ENTITY = {"invoice": "Invoice", "credit_note": "CreditMemo", "purchase_order": "PurchaseOrder", "payment": "Payment"}
+KIND_ROW = {"invoice": 1, "credit_note": 2, "payment": 6}
+APPROVED = 2
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    status: str  # "synced", "skipped" (nothing to do) or "pending" (waits for a sync: buffered package)
+    reason: str
+    qbo_entity: str | None = None
+    qbo_id: str | None = None
+
+
+class RunCache:
+    """Reads shared by every document of one run: one billing_list per job, depots and contacts once."""
+
+    def __init__(self, source: DocumentSource) -> None:
+        self.source = source
+        self._billing: dict[int, dict[str, Any]] = {}
+        self._pos: dict[int, list[dict[str, Any]]] = {}
+        self._depots: dict[int, dict[str, Any]] | None = None
+        self._contacts: dict[int, dict[str, Any]] | None = None
+
+    def forget_job(self, job_id: int) -> None:
+        self._billing.pop(job_id, None)
+        self._pos.pop(job_id, None)
+
+    def rows(self, job_id: int, kind: int) -> list[dict[str, Any]]:
+        if job_id not in self._billing:
+            self._billing[job_id] = self.source.billing_list(job_id)
+        seen: dict[str, dict[str, Any]] = {}
+        for row in self._billing[job_id].get("rows", []):
+            if row.get("kind") == kind:
+                data = row.get("data", {})
+                seen.setdefault(str(data.get("ID")), data)  # an application appears twice (reference)
+        return list(seen.values())
+
+    def purchase_orders(self, job_id: int) -> list[dict[str, Any]]:
+        if job_id not in self._pos:
+            self._pos[job_id] = self.source.purchase_orders(job_id)
+        return self._pos[job_id]
+
+    def depots(self) -> dict[int, dict[str, Any]]:
+        if self._depots is None:
+            self._depots = {int(d["ID"]): d for d in self.source.depots()}
+        return self._depots
+
+    def contact(self, contact_id: int) -> dict[str, Any] | None:
+        if self._contacts is None:
+            self._contacts = {int(c["ID"]): c for c in self.source.contacts()}
+        return self._contacts.get(int(contact_id))
+
+
+class Pusher:
+    def __init__(
+        self,
+        *,
+        company_id: int,
+        settings: CompanySettings,
+        source: DocumentSource,
+        gateway_for: Callable[[str], AccountingGateway],
+        idmap: IdMap,
+        clock: Clock,
+        cache: RunCache | None = None,
+    ) -> None:
+        self.company_id = company_id
+        self.settings = settings
+        self.source = source
+        self.gateway_for = gateway_for
+        self.idmap = idmap
+        self.clock = clock
+        self.cache = cache or RunCache(source)
+
+    # ================================================================== entry point
+    def push(self, entry: OutboxEntry, *, force: bool = False) -> PushOutcome:
+        """Push what the entry names. `force` pushes a buffered package's document too (a sync)."""
+        data = entry.payload.get("data", {})
+        kind = entry.doc_kind
+        if kind == "contact":
+            return self._push_contact(data)
+        job_id = int(data.get("JOB_ID") or 0)
+        doc_id = str(data.get("OWNER_DEPOSIT") or entry.doc_id) if kind == "payment" else entry.doc_id
+        doc = self._read(kind, job_id, doc_id)
+        if doc is None:
+            return PushOutcome("skipped", f"HireHop {kind.replace('_', ' ')} {doc_id} is no longer in job {job_id}")
+        if kind != "payment" and int(doc.get("STATUS") or 0) < APPROVED:
+            return PushOutcome("skipped", f"HireHop {kind.replace('_', ' ')} {doc_id} is not approved")
+        package = self.settings.package_for_depot(doc.get("DEPOT_ID") or 0, self.cache.depots())
+        if package.mode == "buffered" and not force:
+            return PushOutcome("pending", f"waits for the next sync: package '{package.name}' is buffered")
+        gateway = self.gateway_for(package.realm_id)
+        if kind in ("invoice", "credit_note"):
+            return self._push_sales(kind, doc, package, gateway)
+        if kind == "purchase_order":
+            return self._push_purchase_order(doc, package, gateway)
+        if kind == "payment":
+            return self._push_payment(doc, job_id, package, gateway)
+        raise E.RejectedError(f"HireBooks does not sync {kind!r} documents")
+
+    def _read(self, kind: str, job_id: int, doc_id: str) -> dict[str, Any] | None:
+        if not job_id:
+            raise E.RejectedError(f"the HireHop event for {kind} {doc_id} names no job")
+        rows = (
+            self.cache.purchase_orders(job_id) if kind == "purchase_order" else self.cache.rows(job_id, KIND_ROW[kind])
+        )
+        return next((d for d in rows if str(d.get("ID")) == doc_id), None)
+
+    # ================================================================== parties and items
+    def _now(self) -> float:
+        return self.clock.time()
+
+    def _link(self, realm: str, key: str) -> Link | None:
+        return self.idmap.get(self.company_id, realm, key)
+
+    def _ensure_party(self, party: M.Party, gateway: AccountingGateway, hirehop_id: str) -> str:
+        """By id map first, then by exact name, and create only when neither matches (DESIGN, Contacts)."""
+        realm = gateway.realm_id
+        digest = M.content_hash(party.body)
+        link = self._link(realm, party.key)
+        if link is not None and link.state == "synced" and link.qbo_id:
+            if link.content_hash != digest:
+                # Keep the linked DisplayName (renaming can collide); refresh the rest.
+                body = {k: v for k, v in party.body.items() if k != "DisplayName"}
+                obj = gateway.update(
+                    party.entity,
+                    {**body, "Id": link.qbo_id, "SyncToken": link.sync_token or "0"},
+                    request_id=request_id(str(self.company_id), party.key, hirehop_id, digest[:16], link.generation),
+                )
+                self._save(link, obj, digest)
+            return link.qbo_id
+        for candidate in gateway.find_by(party.entity, "DisplayName", party.display_name):
+            owner = self.idmap.find_by_qbo(realm, party.entity, str(candidate["Id"]))
+            if owner is None or owner.key == party.key:
+                return self._adopt(party.key, party.entity, realm, candidate, digest).qbo_id or ""
+        try:
+            return self._create(party.key, party.entity, party.body, realm, gateway, hirehop_id, digest)
+        except E.DuplicateError:
+            # The name is held by a record we may not link to (a vendor or employee, or another contact's twin).
+            other = M.fallback_name(party, hirehop_id)
+            return self._create(
+                other.key,
+                other.entity,
+                other.body,
+                realm,
+                gateway,
+                hirehop_id,
+                M.content_hash(other.body),
+                purpose="fallback-name",
+            )
+
+    def _customer(self, doc: dict[str, Any], gateway: AccountingGateway) -> str:
+        client_id = int(doc.get("CLIENT_ID") or 0)
+        if client_id:
+            contact = {
+                **(self.cache.contact(client_id) or {}),
+                **{k: v for k, v in doc.items() if k in ("COMPANY", "NAME") and v},
+            }
+            contact["ID"] = client_id
+            return self._ensure_party(M.customer_for_contact(contact), gateway, str(client_id))
+        return self._ensure_party(M.customer_for_document(doc), gateway, f"job{doc.get('JOB_ID')}")
+
+    def _vendor(self, supplier_id: int, doc: dict[str, Any], gateway: AccountingGateway) -> str:
+        contact = self.cache.contact(supplier_id) or {"ID": supplier_id, "COMPANY": doc.get("COMPANY"), "CLIENT": 0}
+        is_client = bool(int(str(contact.get("CLIENT") or 0)))
+        party = M.vendor_for_contact(contact, self.settings.supplier_suffix, is_client)
+        return self._ensure_party(party, gateway, str(supplier_id))
+
+    def _item_for(self, package: Package, gateway: AccountingGateway) -> Callable[[str], str]:
+        def item(account_id: str) -> str:
+            key = f"item:account:{account_id}"
+            link = self._link(gateway.realm_id, key)
+            if link is not None and link.state == "synced" and link.qbo_id:
+                return link.qbo_id
+            name = M.item_name(package, account_id)
+            body = {"Name": name, "Type": "Service", "IncomeAccountRef": {"value": account_id}}
+            digest = M.content_hash(body)
+            for found in gateway.find_by("Item", "Name", name):
+                return self._adopt(key, "Item", gateway.realm_id, found, digest).qbo_id or ""
+            return self._create(key, "Item", body, gateway.realm_id, gateway, account_id, digest)
+
+        return item
+
+    # ================================================================== the id map's write-ahead
+    def _save(self, link: Link, obj: dict[str, Any], digest: str) -> Link:
+        link.state = "synced"
+        link.qbo_id = str(obj["Id"])
+        link.sync_token = str(obj.get("SyncToken", "0"))
+        link.content_hash = digest
+        link.doc_number = obj.get("DocNumber", link.doc_number)
+        link.updated_at = self._now()
+        self.idmap.put(link)
+        return link
+
+    def _adopt(self, key: str, entity: str, realm: str, obj: dict[str, Any], digest: str) -> Link:
+        link = Link(self.company_id, realm, key, entity, "synced", "adopted", digest)
+        return self._save(link, obj, digest)
+
+    def _create(
+        self,
+        key: str,
+        entity: str,
+        body: dict[str, Any],
+        realm: str,
+        gateway: AccountingGateway,
+        hirehop_id: str,
+        digest: str,
+        *,
+        generation: int = 0,
+        purpose: str = "",
+    ) -> str:
+        rid = request_id(str(self.company_id), key, hirehop_id, digest[:16], generation)
+        if purpose:
+            rid = derived(rid, purpose)
+        link = Link(
+            self.company_id,
+            realm,
+            key,
+            entity,
+            "creating",
+            rid,
+            digest,
+            generation=generation,
+            doc_number=body.get("DocNumber"),
+            updated_at=self._now(),
+        )
+        self.idmap.put(link)  # the intent, before the write
+        obj = gateway.create(entity, body, request_id=rid)
+        return self._save(link, obj, digest).qbo_id or ""
+
+    def _lookup(self, entity: str, body: dict[str, Any], gateway: AccountingGateway) -> dict[str, Any] | None:
+        """Find a document an earlier attempt may have created: by DocNumber, or a payment by its reference."""
+        if body.get("DocNumber"):
+            found = gateway.find_by(entity, "DocNumber", str(body["DocNumber"]))
+        elif body.get("PaymentRefNum"):
+            found = gateway.find_by(entity, "PaymentRefNum", str(body["PaymentRefNum"]))
+        else:
+            return None
+        return found[0] if len(found) == 1 else None
+
+    def _upsert(
+        self, key: str, entity: str, body: dict[str, Any], gateway: AccountingGateway, hirehop_id: str
+    ) -> tuple[str, str]:
+        """Create or sparse-update one document; returns (what happened, QuickBooks id)."""
+        realm = gateway.realm_id
+        digest = M.content_hash(body)
+        link = self._link(realm, key)
+        generation = link.generation if link is not None else 0
+        if link is not None and link.state == "creating":
+            found = self._lookup(entity, body, gateway)  # the earlier create may have landed
+            if found is not None:
+                link = self._save(link, found, link.content_hash)
+        if link is not None and link.state == "synced" and link.qbo_id:
+            if link.content_hash == digest:
+                return "unchanged", link.qbo_id
+            rid = request_id(str(self.company_id), key, hirehop_id, digest[:16], generation)
+            try:
+                obj = gateway.update(
+                    entity, {**body, "Id": link.qbo_id, "SyncToken": link.sync_token or "0"}, request_id=rid
+                )
+            except E.NotFoundError:
+                generation += 1  # deleted in QuickBooks: a deliberate re-push needs a new request id
+            else:
+                self._save(link, obj, digest)
+                return "updated", link.qbo_id or ""
+        try:
+            return "created", self._create(key, entity, body, realm, gateway, hirehop_id, digest, generation=generation)
+        except E.DuplicateError:
+            found = self._lookup(
+                entity, body, gateway
+            )  # 6140: it is already there (made by an earlier run or a person)
+            if found is None:
+                raise
+            link = self._adopt(key, entity, realm, found, "adopted")
+            obj = gateway.update(
+                entity,
+                {**body, "Id": link.qbo_id, "SyncToken": link.sync_token or "0"},
+                request_id=request_id(str(self.company_id), key, hirehop_id, digest[:16], generation),
+            )
+            self._save(link, obj, digest)
+            return "linked", link.qbo_id or ""
+
+    # ================================================================== documents
+    def _push_sales(self, kind: str, doc: dict[str, Any], package: Package, gateway: AccountingGateway) -> PushOutcome:
+        entity = ENTITY[kind]
+        customer = self._customer(doc, gateway)
+        body = M.sales_document(kind, doc, package, customer, self._item_for(package, gateway))
+        what, qbo_id = self._upsert(f"{kind}:{doc['ID']}", entity, body, gateway, str(doc["ID"]))
+        reason = f"{entity} {body['DocNumber']} {what} in '{package.name}' (QuickBooks id {qbo_id})"
+        if kind == "credit_note" and doc.get("OWNER"):
+            reason += self._apply_credit(doc, package, gateway, customer, qbo_id)
+        return PushOutcome("skipped" if what == "unchanged" else "synced", reason, entity, qbo_id)
+
+    def _apply_credit(
+        self, credit: dict[str, Any], package: Package, gateway: AccountingGateway, customer: str, credit_id: str
+    ) -> str:
+        """HireHop nets a credit note off its parent invoice; QuickBooks needs a $0 payment to do the same."""
+        invoice_id = self._ensure_invoice(int(credit.get("JOB_ID") or 0), str(credit["OWNER"]), package, gateway)
+        body = M.credit_application(customer, invoice_id, credit_id, Decimal(str(credit.get("TOTAL", 0))))
+        body["PaymentRefNum"] = f"HHC{credit['ID']}"
+        try:
+            self._upsert(f"creditapply:{credit['ID']}", "Payment", body, gateway, str(credit["ID"]))
+        except E.RejectedError as exc:
+            return f"; not applied to its invoice: {exc}"
+        return "; applied to its invoice"
+
+    def _ensure_invoice(self, job_id: int, invoice_id: str, package: Package, gateway: AccountingGateway) -> str:
+        link = self._link(gateway.realm_id, f"invoice:{invoice_id}")
+        if link is not None and link.state == "synced" and link.qbo_id:
+            return link.qbo_id
+        doc = self._read("invoice", job_id, invoice_id)
+        if doc is None or int(doc.get("STATUS") or 0) < APPROVED:
+            raise E.NeedsSetupError(f"HireHop invoice {invoice_id} is not approved, so it is not in QuickBooks yet")
+        own = self.settings.package_for_depot(doc.get("DEPOT_ID") or 0, self.cache.depots())
+        if own.realm_id != package.realm_id:
+            raise E.NeedsSetupError(
+                f"HireHop invoice {invoice_id} belongs to package '{own.name}', another QuickBooks company: "
+                "assign both depots to the same package"
+            )
+        outcome = self._push_sales("invoice", doc, own, gateway)
+        return outcome.qbo_id or ""
+
+    def _push_purchase_order(self, po: dict[str, Any], package: Package, gateway: AccountingGateway) -> PushOutcome:
+        vendor = self._vendor(int(po.get("SUPPLIER_ID") or 0), po, gateway)
+        body = M.purchase_order(po, package, vendor)
+        what, qbo_id = self._upsert(f"purchase_order:{po['ID']}", "PurchaseOrder", body, gateway, str(po["ID"]))
+        return PushOutcome(
+            "skipped" if what == "unchanged" else "synced",
+            f"PurchaseOrder {body['DocNumber']} {what} in '{package.name}' (QuickBooks id {qbo_id})",
+            "PurchaseOrder",
+            qbo_id,
+        )
+
+    def _push_payment(
+        self, deposit: dict[str, Any], job_id: int, package: Package, gateway: AccountingGateway
+    ) -> PushOutcome:
+        applications = [a for a in self.cache.rows(job_id, 3) if str(a.get("OWNER_DEPOSIT")) == str(deposit["ID"])]
+        invoice_ids = {
+            str(a["OWNER"]): self._ensure_invoice(job_id, str(a["OWNER"]), package, gateway)
+            for a in applications
+            if str(a.get("OWNER") or 0) != "0"
+        }
+        customer = self._customer({**deposit, "JOB_ID": job_id, **self._client_names(job_id, deposit)}, gateway)
+        body = M.payment(deposit, applications, package, customer, invoice_ids)
+        what, qbo_id = self._upsert(f"payment:{deposit['ID']}", "Payment", body, gateway, str(deposit["ID"]))
+        return PushOutcome(
+            "skipped" if what == "unchanged" else "synced",
+            f"Payment {body['PaymentRefNum']} {what} in '{package.name}' (QuickBooks id {qbo_id})",
+            "Payment",
+            qbo_id,
+        )
+
+    def _client_names(self, job_id: int, deposit: dict[str, Any]) -> dict[str, Any]:
+        """A deposit names its client by id only; its job's invoices carry the names (and a one-off's details)."""
+        for inv in self.cache.rows(job_id, 1):
+            if int(inv.get("CLIENT_ID") or 0) == int(deposit.get("CLIENT_ID") or 0):
+                return {k: inv[k] for k in ("COMPANY", "NAME", "EMAIL", "ADDRESS") if inv.get(k)}
+        return {}
+
+    def _push_contact(self, contact: dict[str, Any]) -> PushOutcome:
+        """A changed contact refreshes its twins where they exist; a new one waits until a document uses it."""
+        touched = []
+        is_client = bool(int(str(contact.get("CLIENT") or 0)))
+        is_supplier = bool(int(str(contact.get("SUBCONTRACTOR") or 0)))
+        for package in self.settings.packages.values():
+            for role, wanted in (("customer", is_client), ("vendor", is_supplier)):
+                link = self._link(package.realm_id, f"contact:{contact['ID']}:{role}")
+                if not wanted or link is None or link.state != "synced":
+                    continue
+                gateway = self.gateway_for(package.realm_id)
+                party = (
+                    M.customer_for_contact(contact)
+                    if role == "customer"
+                    else M.vendor_for_contact(contact, self.settings.supplier_suffix, is_client)
+                )
+                self._ensure_party(party, gateway, str(contact["ID"]))
+                touched.append(f"{party.entity} in '{package.name}'")
+        if not touched:
+            return PushOutcome("skipped", "a contact goes to QuickBooks when a document first uses it")
+        return PushOutcome("synced", "updated " + ", ".join(touched))
+
+
+# ====================================================================== recording outcomes
+def push_and_record(
+    pusher: Pusher, outbox: Any, entry: OutboxEntry, *, force: bool = False, retry_after: float = 60.0
+) -> PushOutcome:
+    """Push and write the outcome on the entry: synced, or waiting with a reason a bookkeeper can act on."""
+    now = pusher.clock.time()
+    try:
+        outcome = pusher.push(entry, force=force)
+    except E.NeedsSetupError as exc:
+        outbox.mark(entry, "needs_setup", str(exc), now=now)
+        return PushOutcome("needs_setup", str(exc))
+    except E.ReconnectNeededError as exc:
+        outbox.mark(entry, "waiting_for_connection", f"QuickBooks needs reconnecting: {exc}", now=now)
+        return PushOutcome("waiting_for_connection", str(exc))
+    except E.AuthError as exc:
+        outbox.mark(entry, "waiting_for_connection", f"QuickBooks or HireHop refused our credentials: {exc}", now=now)
+        return PushOutcome("waiting_for_connection", str(exc))
+    except E.TransientError as exc:
+        delay = retry_after * (2 ** min(entry.attempts, 6))
+        outbox.mark(entry, "retry", f"will retry: {exc}", next_attempt_at=now + delay, now=now)
+        return PushOutcome("retry", str(exc))
+    except E.HireBooksError as exc:
+        outbox.mark(entry, "rejected", f"QuickBooks or HireHop refused it: {exc}", now=now)
+        return PushOutcome("rejected", str(exc))
+    outbox.mark(entry, {"pending": "pending"}.get(outcome.status, outcome.status), outcome.reason, now=now)
+    return outcome
