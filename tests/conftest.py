@@ -15,11 +15,16 @@ import requests
 from hblocal.aws import LocalAws, create_tables
 from hblocal.gateway import LocalGateway
 from hhsim import HireHopSimulator
+from hirebooks.hirehop.client import HireHopClient
 from hirebooks.qbo.client import QboHttpClient, RetryPolicy
 from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient, TokenSet
 from hirebooks.qbo.pacing import Limits, RealmPacer
 from hirebooks.qbo.tokens import InMemoryTokenProvider
-from hirebooks.store.dynamo import DynamoOutbox, DynamoTenantDirectory
+from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoTenantDirectory
+from hirebooks.sync.model import OutboxEntry
+from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
+from hirebooks.sync.reconcile import Reconciliation, reconcile
+from hirebooks.sync.settings import CompanySettings, Package
 from qbosim import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, QboSimulator
 from qbosim.control import SimControl
 
@@ -216,8 +221,142 @@ class HireHopWorld:
 def hirehop() -> Iterator[HireHopWorld]:
     sim = HireHopSimulator(seed=3)
     url = sim.start()
-    _company, token, ids = sim.add_company(7, export_key="ek-test")
+    company_id = next(_company_ids)
+    _company, token, ids = sim.add_company(company_id, export_key="ek-test")
     try:
-        yield HireHopWorld(sim, url, 7, token, "ek-test", ids)
+        yield HireHopWorld(sim, url, company_id, token, "ek-test", ids)
     finally:
         sim.stop()
+
+
+# ---------------------------------------------------------------------------------------------- the sync
+
+
+def package_from_sim(qbo: QboWorld, realm: str, package_id: str, **overrides: Any) -> Package:
+    """A package whose defaults and maps point at the seeded QuickBooks company's real ids."""
+    accounts = qbo.control.objects(realm, "Account")
+    by_type = {}
+    for a in accounts:
+        by_type.setdefault(a["AccountType"], a["Id"])
+    income = [a for a in accounts if a["AccountType"] == "Income"]
+    codes = {t["Name"]: t["Id"] for t in qbo.control.objects(realm, "TaxCode")}
+    us = realm == US
+    fields: dict[str, Any] = {
+        "package_id": package_id,
+        "name": "US books" if us else "UK books",
+        "realm_id": realm,
+        "country": "US" if us else "GB",
+        "default_bank_account": by_type["Bank"],
+        "default_revenue_account": income[0]["Id"],
+        "default_expense_account": by_type.get("Expense"),
+        "ap_account": by_type["Accounts Payable"],
+        "nominal_accounts": {
+            "1": income[0]["Id"],
+            "2": income[1]["Id"],
+            "3": income[3]["Id"],
+            "5": by_type["Cost of Goods Sold"],
+        },
+        "account_names": {a["Id"]: a["Name"] for a in accounts},
+    }
+    if us:
+        fields["us_sales_tax_code"] = codes["Boston"]
+    else:
+        fields["tax_codes"] = {"*:1": codes["20.0% S"], "*:2": codes["Exempt"], "*:3": codes["5.0% R"]}
+    fields.update(overrides)
+    return Package(**fields)
+
+
+@dataclass
+class SyncWorld:
+    qbo: QboWorld
+    hh: HireHopWorld
+    aws: AwsWorld
+    settings: CompanySettings
+    idmap: DynamoIdMap
+    outbox: DynamoOutbox
+
+    @property
+    def company_id(self) -> int:
+        return self.hh.company_id
+
+    def source(self) -> HireHopClient:
+        return HireHopClient(
+            base_url=self.hh.url,
+            token=self.hh.token,
+            clock=self.hh.sim.clock,
+            retry=RetryPolicy(max_attempts=6, base_delay=0.05, max_delay=0.5),
+        )
+
+    def pusher(self, cache: RunCache | None = None, **client_kw: Any) -> Pusher:
+        clients: dict[str, QboHttpClient] = {}
+
+        def gateway_for(realm: str) -> QboHttpClient:
+            if realm not in clients:
+                clients[realm] = self.qbo.client(realm, **client_kw)
+            return clients[realm]
+
+        source = self.source()
+        return Pusher(
+            company_id=self.company_id,
+            settings=self.settings,
+            source=source,
+            gateway_for=gateway_for,
+            idmap=self.idmap,
+            clock=self.qbo.sim.clock,
+            cache=cache or RunCache(source),
+        )
+
+    def entry(self, kind: str, doc: dict[str, Any]) -> OutboxEntry:
+        """What the intake would have stored for this document's event."""
+        entry = OutboxEntry(
+            self.company_id,
+            uuid.uuid4().hex[:32],
+            kind,
+            str(doc["ID"]),
+            f"{kind}.test",
+            "2026-12-04 10:00:00",
+            time.time(),
+            {"data": doc, "changes": {}},
+        )
+        self.outbox.put_if_absent(entry)
+        return entry
+
+    def push(self, kind: str, doc: dict[str, Any], **kw: Any) -> PushOutcome:
+        return push_and_record(self.pusher(), self.outbox, self.entry(kind, doc), **kw)
+
+    def objects(self, entity: str, realm: str = US) -> list[dict[str, Any]]:
+        return self.qbo.control.objects(realm, entity)
+
+    def reconcile(self, jobs: list[int] | None = None) -> Reconciliation:
+        pusher = self.pusher()
+        return reconcile(
+            company_id=self.company_id,
+            settings=self.settings,
+            source=self.source(),
+            gateway_for=pusher.gateway_for,
+            idmap=self.idmap,
+            job_ids=jobs or self.hh.ids["jobs"],
+        )
+
+
+@pytest.fixture
+def sync(qbo: QboWorld, hirehop: HireHopWorld, local_aws: AwsWorld) -> SyncWorld:
+    """HireHop company -> packages: Main Warehouse and the default go to the US company, North Depot (and so its
+    virtual Festival Unit) to the UK company."""
+    hirehop.sim.clock.set_scale(60)  # HireHop's 60 a minute, in a test's seconds
+    main, north, _festival = hirehop.ids["depots"]
+    settings = CompanySettings(
+        company_id=hirehop.company_id,
+        hirehop_url=hirehop.url,
+        packages={"us": package_from_sim(qbo, US, "us"), "uk": package_from_sim(qbo, UK, "uk")},
+        default_package="us",
+        depot_packages={str(main): "us", str(north): "uk"},
+    )
+    return SyncWorld(
+        qbo,
+        hirehop,
+        local_aws,
+        settings,
+        DynamoIdMap(local_aws.table("IdMapTable")),
+        DynamoOutbox(local_aws.table("OutboxTable")),
+    )

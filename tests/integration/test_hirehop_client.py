@@ -78,7 +78,7 @@ def test_billing_list_and_contacts(hirehop: HireHopWorld) -> None:
     rows = hh.billing_list(hirehop.ids["jobs"][0])["rows"]
     assert rows[0]["data"]["NUMBER"] == "INV-12245" and rows[0]["debit"] == Decimal("107.0")
     for n in range(250):
-        hirehop.sim.companies[7].add_contact(company=f"Many {n}", notify=False)
+        hirehop.sim.companies[hirehop.company_id].add_contact(company=f"Many {n}", notify=False)
     assert len(list(hh.contacts())) == 254  # two pages of at most 200
 
 

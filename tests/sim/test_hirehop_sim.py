@@ -156,7 +156,7 @@ def test_contacts_pages_hold_at_most_200(hirehop: HireHopWorld) -> None:
     """Reference: 'list contacts | GET /modules/contacts/list.php?page=&rows= (200 rows a page at most)'; contacts
     carry ID, COMPANY, NAME, ADDRESS, EMAIL, TELEPHONE, VAT_NUMBER, CLIENT, SUBCONTRACTOR, ACC_IDS."""
     for n in range(210):
-        hirehop.sim.companies[7].add_contact(company=f"Bulk {n}", notify=False)
+        hirehop.sim.companies[hirehop.company_id].add_contact(company=f"Bulk {n}", notify=False)
     requests.patch(f"{hirehop.url}/_sim/limits", json={"per_second": 100})
     page = hirehop.api("/modules/contacts/list.php", page=1, rows=500).json()
     assert len(page["rows"]) == 200 and page["records"] == 214 and page["total"] == 2
@@ -267,6 +267,11 @@ def test_silent_noop_answers_success_and_does_nothing(hirehop: HireHopWorld) -> 
 
 def test_event_names_are_configurable(hirehop: HireHopWorld) -> None:
     """Reference: 'The full list is unknown': the simulator's names for the unknown ones can be changed."""
-    resp = requests.patch(f"{hirehop.url}/_sim/companies/7/events", json={"credit_status": "credit.approved"})
+    resp = requests.patch(
+        f"{hirehop.url}/_sim/companies/{hirehop.company_id}/events", json={"credit_status": "credit.approved"}
+    )
     assert resp.json()["credit_status"] == "credit.approved"
-    assert requests.patch(f"{hirehop.url}/_sim/companies/7/events", json={"nope": "x"}).status_code == 400
+    assert (
+        requests.patch(f"{hirehop.url}/_sim/companies/{hirehop.company_id}/events", json={"nope": "x"}).status_code
+        == 400
+    )
