@@ -18,7 +18,7 @@ from hhsim import HireHopSimulator
 from hirebooks.hirehop.client import HireHopClient
 from hirebooks.qbo.client import QboHttpClient, RetryPolicy
 from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient, TokenSet
-from hirebooks.qbo.pacing import Limits, RealmPacer
+from hirebooks.qbo.pacing import PacerRegistry, RealmPacer
 from hirebooks.qbo.tokens import InMemoryTokenProvider
 from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoTenantDirectory
 from hirebooks.sync.model import OutboxEntry
@@ -50,6 +50,7 @@ class QboWorld:
     control: SimControl
     oauth: QboOAuthClient
     tokens: InMemoryTokenProvider
+    pacers: PacerRegistry
 
     def connect(self, realm_id: str) -> None:
         self.tokens.put(realm_id, token_set(self.control.mint_tokens(realm_id), self.sim.clock.time()))
@@ -60,7 +61,7 @@ class QboWorld:
             base_url=self.url,
             realm_id=realm_id,
             tokens=self.tokens,
-            pacer=pacer or RealmPacer(Limits(), self.sim.clock),
+            pacer=pacer or self.pacers.for_realm(realm_id),  # one budget per realm, as in production
             clock=self.sim.clock,
             **kw,
         )
@@ -89,7 +90,9 @@ def qbo() -> Iterator[QboWorld]:
     sim.add_realm("US", US)
     sim.add_realm("UK", UK)
     oauth = QboOAuthClient(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OAuthEndpoints.on(url))
-    world = QboWorld(sim, url, SimControl(url), oauth, InMemoryTokenProvider(oauth, sim.clock))
+    world = QboWorld(
+        sim, url, SimControl(url), oauth, InMemoryTokenProvider(oauth, sim.clock), PacerRegistry(clock=sim.clock)
+    )
     world.connect(US)
     world.connect(UK)
     try:
@@ -344,6 +347,7 @@ def sync(qbo: QboWorld, hirehop: HireHopWorld, local_aws: AwsWorld) -> SyncWorld
     """HireHop company -> packages: Main Warehouse and the default go to the US company, North Depot (and so its
     virtual Festival Unit) to the UK company."""
     hirehop.sim.clock.set_scale(60)  # HireHop's 60 a minute, in a test's seconds
+    qbo.sim.clock.set_scale(10)  # QuickBooks' 500 a minute in six seconds (tokens still last six minutes)
     main, north, _festival = hirehop.ids["depots"]
     settings = CompanySettings(
         company_id=hirehop.company_id,
