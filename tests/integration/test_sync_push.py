@@ -200,3 +200,43 @@ def test_a_create_whose_bookkeeping_was_lost_is_found_by_docnumber(sync: SyncWor
     assert sync.push("invoice", edited).status == "synced"
     (qb,) = sync.objects("Invoice")
     assert Decimal(str(qb["TotalAmt"])) == Decimal(str(edited["TOTAL"]))
+
+
+def test_us_and_uk_books_reconcile_to_the_cent_where_rounding_would_differ(sync: SyncWorld) -> None:
+    """HireHop rounds VAT per line; QuickBooks would round once per tax code. Lines of 0.13 at 20% are 0.03 each in
+    HireHop (0.06) but 0.05 as QuickBooks computes them; HireBooks sends HireHop's tax, so both companies agree."""
+    uk_job, us_job = sync.hh.ids["jobs"][1], sync.hh.ids["jobs"][0]
+    cheap = {"QUANTITY": 1, "UNIT_PRICE": "0.13", "NOMINAL_GROUP": 1}
+    uk = approved(
+        sync,
+        uk_job,
+        [{**cheap, "VAT_RATE": 20, "TAX_GROUP": 1}] * 3
+        + [{**cheap, "VAT_RATE": 5, "TAX_GROUP": 3}, {**cheap, "VAT_RATE": 0, "TAX_GROUP": 2}],
+    )
+    us = approved(sync, us_job, [{**cheap, "VAT_RATE": 7}] * 5 + [{**cheap, "VAT_RATE": 0}])
+    assert sync.push("invoice", uk).status == "synced"
+    assert sync.push("invoice", us).status == "synced"
+    (uk_qb,) = sync.objects("Invoice", UK)
+    assert Decimal(str(uk_qb["TxnTaxDetail"]["TotalTax"])) == Decimal("0.10")  # 3 x 0.03 + 0.01 + 0
+    assert Decimal(str(uk_qb["TotalAmt"])) == Decimal(str(uk["TOTAL"]))
+    report = sync.reconcile([uk_job, us_job])
+    assert report.agree and report.checked == 2, report.summary()
+
+
+def test_reconciliation_reports_what_a_bookkeeper_changed_in_quickbooks(sync: SyncWorld) -> None:
+    job = sync.hh.ids["jobs"][0]
+    inv = approved(sync, job, [HIRE, CREW])
+    sync.push("invoice", inv)
+    assert sync.reconcile([job]).agree
+    (qb,) = sync.objects("Invoice")
+    sync.qbo.control.ui(
+        US,
+        "Invoice",
+        {"Id": qb["Id"], "SyncToken": qb["SyncToken"], "sparse": True, "Line": qb["Line"][:1]},
+        operation="update",
+    )
+    report = sync.reconcile([job])
+    assert not report.agree
+    problems = {f.problem.split(" ")[0] for f in report.findings}
+    assert {"1", "net", "total"} <= problems  # "1 lines in QuickBooks, 2 in HireHop", net and total differ
+    assert "do not agree" in report.summary()
