@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,16 +16,19 @@ import requests
 from hblocal.aws import LocalAws, create_tables
 from hblocal.gateway import LocalGateway
 from hhsim import HireHopSimulator
+from hirebooks.config import live_settings
 from hirebooks.hirehop.client import HireHopClient
 from hirebooks.qbo.client import QboHttpClient, RetryPolicy
 from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient, TokenSet
 from hirebooks.qbo.pacing import PacerRegistry, RealmPacer
-from hirebooks.qbo.tokens import InMemoryTokenProvider
-from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoTenantDirectory
+from hirebooks.qbo.tokens import InMemoryTokenProvider, StoredTokenProvider
+from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoSettings, DynamoTenantDirectory
+from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.model import OutboxEntry
 from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
 from hirebooks.sync.reconcile import Reconciliation, reconcile
 from hirebooks.sync.settings import CompanySettings, Package
+from hirebooks.wiring import hirehop_secret_name
 from qbosim import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, QboSimulator
 from qbosim.control import SimControl
 
@@ -364,3 +368,46 @@ def sync(qbo: QboWorld, hirehop: HireHopWorld, local_aws: AwsWorld) -> SyncWorld
         DynamoIdMap(local_aws.table("IdMapTable")),
         DynamoOutbox(local_aws.table("OutboxTable")),
     )
+
+
+@dataclass
+class LiveWorld:
+    intake: IntakeWorld
+    qbo: QboWorld
+    settings: CompanySettings
+    secrets: Any
+
+    def delivered(self, n: int, seconds: float = 15.0) -> list[dict[str, Any]]:
+        """Wait until HireHop has had the answers to n webhooks (it posts, waits, and moves on)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and len(self.intake.hirehop.sent) < n:
+            time.sleep(0.02)
+        return list(self.intake.hirehop.sent)
+
+
+@pytest.fixture
+def live(intake: IntakeWorld, qbo: QboWorld) -> Iterator[LiveWorld]:
+    """The intake world, set up for live mode: a US package for Main Warehouse and the default, a UK one for North
+    Depot; the HireHop API token and the QuickBooks tokens in Secrets Manager; push_document pointed at the
+    QuickBooks simulator."""
+    intake.hirehop.clock.set_scale(60)
+    os.environ["QBO_API_BASE_URL"] = qbo.url
+    live_settings.cache_clear()
+    main, north, _ = intake.ids["depots"]
+    settings = CompanySettings(
+        company_id=intake.company_id,
+        hirehop_url=intake.hirehop_url,
+        packages={"us": package_from_sim(qbo, US, "us"), "uk": package_from_sim(qbo, UK, "uk")},
+        default_package="us",
+        depot_packages={str(main): "us", str(north): "uk"},
+    )
+    DynamoSettings(intake.aws.table("SettingsTable")).put(settings)
+    secrets = SecretsManagerStore(intake.aws.aws.client("secretsmanager"), "hirebooks-local")
+    secrets.put(hirehop_secret_name(intake.company_id), intake.api_token)
+    for realm in (US, UK):
+        secrets.put(StoredTokenProvider.secret_name(realm), qbo.tokens.tokens(realm).to_secret())
+    try:
+        yield LiveWorld(intake, qbo, settings, secrets)
+    finally:
+        os.environ.pop("QBO_API_BASE_URL", None)
+        live_settings.cache_clear()

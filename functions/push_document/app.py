@@ -17,11 +17,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from hirebooks.config import intake_settings
+from hirebooks.config import live_settings
 from hirebooks.observability import logger, metrics, tracer
-from hirebooks.ports import Outbox, TenantDirectory
-from hirebooks.store.dynamo import DynamoOutbox, DynamoTenantDirectory
+from hirebooks.ports import TenantDirectory
+from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoSettings, DynamoTenantDirectory
+from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.intake import IntakeRejected, accept_hirehop_event
+from hirebooks.wiring import SyncDeps, live_push
 
 app = APIGatewayHttpResolver()
 
@@ -29,18 +31,29 @@ app = APIGatewayHttpResolver()
 @dataclass(frozen=True)
 class Deps:
     tenants: TenantDirectory
-    outbox: Outbox
+    sync: SyncDeps
     max_bytes: int
+    budget_seconds: float
+    margin_seconds: float
 
 
 @lru_cache(maxsize=1)
 def build_deps() -> Deps:
-    settings = intake_settings()
+    settings = live_settings()
     dynamodb = boto3.resource("dynamodb")
+    settings_table = dynamodb.Table(settings.SETTINGS_TABLE_NAME)
     return Deps(
-        DynamoTenantDirectory(dynamodb.Table(settings.SETTINGS_TABLE_NAME)),
-        DynamoOutbox(dynamodb.Table(settings.OUTBOX_TABLE_NAME)),
-        settings.MAX_EVENT_BYTES,
+        tenants=DynamoTenantDirectory(settings_table),
+        sync=SyncDeps(
+            settings=DynamoSettings(settings_table),
+            outbox=DynamoOutbox(dynamodb.Table(settings.OUTBOX_TABLE_NAME)),
+            idmap=DynamoIdMap(dynamodb.Table(settings.IDMAP_TABLE_NAME)),
+            secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.SECRETS_PREFIX),
+            qbo_base_url=settings.QBO_API_BASE_URL,
+        ),
+        max_bytes=settings.MAX_EVENT_BYTES,
+        budget_seconds=settings.LIVE_PUSH_BUDGET_SECONDS,
+        margin_seconds=settings.LIVE_PUSH_MARGIN_SECONDS,
     )
 
 
@@ -59,7 +72,7 @@ def hirehop_event(tenant: str) -> Response:
             tenant_token=tenant,
             body=body,
             tenants=deps.tenants,
-            outbox=deps.outbox,
+            outbox=deps.sync.outbox,
             now=time.time(),
             max_bytes=deps.max_bytes,
         )
@@ -71,6 +84,15 @@ def hirehop_event(tenant: str) -> Response:
         metrics.add_metric(name="HireHopEventAccepted", unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name="HireHopEventNoted", unit=MetricUnit.Count, value=1)
+    answer = result.body()
+    if result.entry_ids:
+        # Live mode: the event is stored; now push it, within what is left of API Gateway's 30 seconds.
+        left = app.lambda_context.get_remaining_time_in_millis() / 1000 - deps.margin_seconds
+        company_id = int(json.loads(body)["company_id"])
+        answer["pushed"] = live_push(company_id, result.entry_ids, deps.sync, min(deps.budget_seconds, left))
+        for pushed in answer["pushed"]:
+            name = "DocumentsPushed" if pushed["status"] == "synced" else "DocumentsBuffered"
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     logger.info(
         "HireHop event accepted",
         extra={
@@ -78,9 +100,10 @@ def hirehop_event(tenant: str) -> Response:
             "kind": result.classification.kind,
             "note": result.classification.reason,
             "duplicate": result.duplicate,
+            "pushed": [p["status"] for p in answer.get("pushed", [])],
         },
     )
-    return _json(202, result.body())
+    return _json(202, answer)
 
 
 @app.not_found

@@ -19,3 +19,18 @@ class IntakeSettings(BaseModel):
 @lru_cache(maxsize=1)
 def intake_settings() -> IntakeSettings:
     return IntakeSettings.model_validate(dict(os.environ))
+
+
+class LiveSettings(IntakeSettings):
+    """What push_document needs to push at once (live mode)."""
+
+    IDMAP_TABLE_NAME: str = Field(min_length=1)
+    SECRETS_PREFIX: str = Field(default="hirebooks", min_length=1)
+    QBO_API_BASE_URL: str = Field(default="https://quickbooks.api.intuit.com", min_length=1)
+    LIVE_PUSH_BUDGET_SECONDS: float = Field(default=20.0, gt=0)  # API Gateway gives up at 30 s
+    LIVE_PUSH_MARGIN_SECONDS: float = Field(default=3.0, ge=0)
+
+
+@lru_cache(maxsize=1)
+def live_settings() -> LiveSettings:
+    return LiveSettings.model_validate(dict(os.environ))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from hirebooks.config import intake_settings
+from hirebooks.config import intake_settings, live_settings
 from simcore.server import ServerThread
 from werkzeug.wrappers import Request, Response
 
@@ -47,12 +47,18 @@ class LambdaContext:
         return max(int((self._deadline - time.monotonic()) * 1000), 0)
 
 
+LOCAL_STACK_NAME = "hirebooks-local"
+
+
 def resolve_env(value: Any, tables: dict[str, str]) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and "Ref" in value:
         return tables.get(value["Ref"])
-    return None  # Fn::FindInMap and friends: deployment-only values
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str) and "${" in value["Fn::Sub"]:
+        text = value["Fn::Sub"].replace("${AWS::StackName}", LOCAL_STACK_NAME)
+        return None if "${" in text else text
+    return None  # Fn::FindInMap and friends: deployment-only values (the local stack sets those itself)
 
 
 def load_handler(route: Route, instance: str = "") -> Callable[..., Any]:
@@ -82,6 +88,7 @@ class LocalGateway:
                 if resolved is not None:
                     os.environ[key] = resolved
         intake_settings.cache_clear()  # settings are read once per process: read them again for these tables
+        live_settings.cache_clear()
 
     def handler_for(self, route: Route) -> Callable[..., Any]:
         with self._lock:

@@ -34,12 +34,14 @@ def event(world: IntakeWorld, **overrides: Any) -> dict[str, Any]:
 
 def test_approving_an_invoice_in_hirehop_lands_one_outbox_entry(intake: IntakeWorld) -> None:
     """Given a draft invoice in HireHop, when the user approves it, then HireHop's webhook travels over loopback
-    through the gateway into push_document, and one pending outbox entry for that invoice exists in DynamoDB."""
+    through the gateway into push_document, and one outbox entry for that invoice exists in DynamoDB."""
     inv = intake.act("create_invoice", job_id=intake.ids["jobs"][0], lines=[LINE])
     assert intake.entries() == []  # a draft sends nothing
     intake.act("approve_invoice", invoice_id=inv["ID"])
     entries = intake.wait_for_entries(1)
-    assert [(e.doc_kind, e.doc_id, e.status) for e in entries] == [("invoice", str(inv["ID"]), "pending")]
+    assert [(e.doc_kind, e.doc_id) for e in entries] == [("invoice", str(inv["ID"]))]
+    # This company has no accounting package yet, so live mode leaves the entry waiting, saying what to do.
+    assert entries[0].status == "needs_setup" and "create an accounting package" in entries[0].reason
     assert entries[0].payload["data"]["NUMBER"] == "INV-12245"
     assert entries[0].event == "invoice.status.updated"
     assert intake.hirehop.counters.get("webhooks_sent") == 1

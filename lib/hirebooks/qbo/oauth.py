@@ -8,6 +8,7 @@ network with no timeout every time it is built; reference, "Libraries").
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -55,6 +56,30 @@ class TokenSet:
 
     def __repr__(self) -> str:  # never show a token in a log or a traceback
         return f"TokenSet(expires_in={self.expires_in}, refresh_expires_in={self.refresh_expires_in})"
+
+    def to_secret(self) -> str:
+        return json.dumps(
+            {
+                "access_token": self.access_token,
+                "refresh_token": self.refresh_token,
+                "expires_in": self.expires_in,
+                "refresh_expires_in": self.refresh_expires_in,
+                "hard_expires_in": self.hard_expires_in,
+                "obtained_at": self.obtained_at,
+            }
+        )
+
+    @classmethod
+    def from_secret(cls, text: str) -> TokenSet:
+        data = json.loads(text)
+        return cls(
+            str(data["access_token"]),
+            str(data["refresh_token"]),
+            int(data["expires_in"]),
+            int(data["refresh_expires_in"]),
+            None if data.get("hard_expires_in") is None else int(data["hard_expires_in"]),
+            float(data["obtained_at"]),
+        )
 
 
 class QboOAuthClient:

@@ -10,7 +10,7 @@ import threading
 
 from hirebooks import errors as E
 from hirebooks.clock import SystemClock
-from hirebooks.ports import Clock
+from hirebooks.ports import Clock, SecretStore
 
 from .oauth import QboOAuthClient, TokenSet
 
@@ -64,3 +64,50 @@ class InMemoryTokenProvider:
             self.refreshes += 1
             self.put(realm_id, fresh)  # persist the (possibly rotated) refresh token before using the access token
             return fresh.access_token
+
+
+class StoredTokenProvider:
+    """Tokens as the token store holds them (one secret per realm). Reads only: token_refresh is the one writer
+    (invariant 6). A refused token is re-read once, in case token_refresh has just rotated it."""
+
+    def __init__(self, secrets: SecretStore, clock: Clock | None = None, cache_seconds: float = 30.0) -> None:
+        self.secrets = secrets
+        self.clock: Clock = clock or SystemClock()
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, TokenSet]] = {}
+
+    @staticmethod
+    def secret_name(realm_id: str) -> str:
+        return f"qbo/{realm_id}"
+
+    def _load(self, realm_id: str, fresh: bool = False) -> TokenSet:
+        now = self.clock.time()
+        cached = self._cache.get(realm_id)
+        if cached is not None and not fresh and now - cached[0] < self.cache_seconds:
+            return cached[1]
+        text = self.secrets.get(self.secret_name(realm_id))
+        if text is None:
+            raise E.ReconnectNeededError(f"QuickBooks company {realm_id} is not connected: connect it in HireBooks")
+        tokens = TokenSet.from_secret(text)
+        self._cache[realm_id] = (now, tokens)
+        return tokens
+
+    def access_token(self, realm_id: str) -> str:
+        tokens = self._load(realm_id)
+        if tokens.access_expires_at <= self.clock.time():
+            tokens = self._load(realm_id, fresh=True)
+            if tokens.access_expires_at <= self.clock.time():
+                raise E.AuthError(
+                    f"The access token of QuickBooks company {realm_id} has expired; token_refresh "
+                    "renews it, and what waits is retried"
+                )
+        return tokens.access_token
+
+    def refresh_after_unauthorized(self, realm_id: str, rejected_token: str) -> str:
+        tokens = self._load(realm_id, fresh=True)
+        if tokens.access_token != rejected_token:
+            return tokens.access_token
+        raise E.AuthError(
+            f"QuickBooks refused the access token of company {realm_id}; token_refresh renews it, "
+            "and what waits is retried"
+        )

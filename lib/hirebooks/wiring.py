@@ -1,0 +1,101 @@
+"""Adapter factories the functions share: a Pusher for a company, built from the stores and the secrets.
+
+Each function's app.py stays its own composition root (it decides which tables and clients exist); this module only
+knows how to assemble a Pusher from them, so push_document and flush_buffer build it the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from hirebooks import errors as E
+from hirebooks.clock import SystemClock
+from hirebooks.hirehop.client import HireHopClient
+from hirebooks.ports import Clock, IdMap, Outbox, SecretStore, SettingsRepository
+from hirebooks.qbo.client import QboHttpClient
+from hirebooks.qbo.tokens import StoredTokenProvider
+from hirebooks.retry import RetryPolicy
+from hirebooks.sync.model import DONE
+from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
+
+
+def hirehop_secret_name(company_id: int) -> str:
+    return f"hirehop/{company_id}"
+
+
+@dataclass
+class SyncDeps:
+    settings: SettingsRepository
+    outbox: Outbox
+    idmap: IdMap
+    secrets: SecretStore
+    qbo_base_url: str
+    clock: Clock = field(default_factory=SystemClock)
+
+
+def build_pusher(company_id: int, deps: SyncDeps, *, call_deadline: float | None = None) -> Pusher:
+    """Raises NeedsSetupError when the company is not set up or has no HireHop token."""
+    settings = deps.settings.get(company_id)
+    if settings is None:
+        raise E.NeedsSetupError(
+            f"HireBooks has no set-up for HireHop company {company_id} yet: create an accounting package first"
+        )
+    token = deps.secrets.get(hirehop_secret_name(company_id))
+    if not token:
+        raise E.NeedsSetupError(
+            f"HireBooks has no HireHop API token for company {company_id}: add the API user's token in the set-up"
+        )
+    source = HireHopClient(
+        base_url=settings.hirehop_url,
+        token=token,
+        clock=deps.clock,
+        retry=RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=4, deadline=call_deadline),
+    )
+    tokens = StoredTokenProvider(deps.secrets, deps.clock)
+    clients: dict[str, QboHttpClient] = {}
+
+    def gateway_for(realm_id: str) -> QboHttpClient:
+        if realm_id not in clients:
+            clients[realm_id] = QboHttpClient(
+                base_url=deps.qbo_base_url,
+                realm_id=realm_id,
+                tokens=tokens,
+                clock=deps.clock,
+                retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4, deadline=call_deadline),
+            )
+        return clients[realm_id]
+
+    return Pusher(
+        company_id=company_id,
+        settings=settings,
+        source=source,
+        gateway_for=gateway_for,
+        idmap=deps.idmap,
+        clock=deps.clock,
+        cache=RunCache(source),
+    )
+
+
+def live_push(company_id: int, entry_ids: list[str], deps: SyncDeps, budget_seconds: float) -> list[dict[str, Any]]:
+    """Push just-accepted entries now, within the budget; whatever fails or does not fit waits in the buffer."""
+    started = time.monotonic()
+    results: list[dict[str, Any]] = []
+    entries = [e for e in (deps.outbox.get(company_id, i) for i in entry_ids) if e is not None and e.status not in DONE]
+    if not entries:
+        return results
+    try:
+        pusher = build_pusher(company_id, deps, call_deadline=budget_seconds / 2)
+    except E.NeedsSetupError as exc:
+        for entry in entries:
+            deps.outbox.mark(entry, "needs_setup", str(exc), now=deps.clock.time())
+            results.append({"entry": entry.entry_id, "status": "needs_setup", "reason": str(exc)})
+        return results
+    for entry in entries:
+        if time.monotonic() - started > budget_seconds:
+            results.append({"entry": entry.entry_id, "status": entry.status, "reason": "left for the next sync"})
+            continue
+        outcome: PushOutcome = push_and_record(pusher, deps.outbox, entry)
+        results.append({"entry": entry.entry_id, "status": outcome.status, "reason": outcome.reason})
+    return results
