@@ -50,6 +50,8 @@ def build_deps() -> Deps:
             idmap=DynamoIdMap(dynamodb.Table(settings.IDMAP_TABLE_NAME)),
             secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.SECRETS_PREFIX),
             qbo_base_url=settings.QBO_API_BASE_URL,
+            hirehop_per_minute=settings.HIREHOP_REQUESTS_PER_MINUTE,
+            hirehop_per_second=settings.HIREHOP_REQUESTS_PER_SECOND,
         ),
         max_bytes=settings.MAX_EVENT_BYTES,
         budget_seconds=settings.LIVE_PUSH_BUDGET_SECONDS,

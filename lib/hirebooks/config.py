@@ -29,6 +29,8 @@ class LiveSettings(IntakeSettings):
     QBO_API_BASE_URL: str = Field(default="https://quickbooks.api.intuit.com", min_length=1)
     LIVE_PUSH_BUDGET_SECONDS: float = Field(default=20.0, gt=0)  # API Gateway gives up at 30 s
     LIVE_PUSH_MARGIN_SECONDS: float = Field(default=3.0, ge=0)
+    HIREHOP_REQUESTS_PER_MINUTE: int = Field(default=60, gt=0)  # reference: 60 a rolling minute per token
+    HIREHOP_REQUESTS_PER_SECOND: int = Field(default=3, gt=0)  # and 3 a second
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from typing import Any
 
 from hirebooks import errors as E
 from hirebooks.clock import SystemClock
-from hirebooks.hirehop.client import HireHopClient
+from hirebooks.hirehop.client import PACERS, HireHopClient
 from hirebooks.ports import Clock, IdMap, Outbox, SecretStore, SettingsRepository
 from hirebooks.qbo.client import QboHttpClient
 from hirebooks.qbo.tokens import StoredTokenProvider
@@ -33,6 +33,8 @@ class SyncDeps:
     secrets: SecretStore
     qbo_base_url: str
     clock: Clock = field(default_factory=SystemClock)
+    hirehop_per_minute: int = 60
+    hirehop_per_second: int = 3
 
 
 def build_pusher(company_id: int, deps: SyncDeps, *, call_deadline: float | None = None) -> Pusher:
@@ -51,6 +53,7 @@ def build_pusher(company_id: int, deps: SyncDeps, *, call_deadline: float | None
         base_url=settings.hirehop_url,
         token=token,
         clock=deps.clock,
+        pacer=PACERS.for_token(token, deps.clock, deps.hirehop_per_minute, deps.hirehop_per_second),
         retry=RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=4, deadline=call_deadline),
     )
     tokens = StoredTokenProvider(deps.secrets, deps.clock)

@@ -1,306 +1,284 @@
-"""`make demo`: the main job so far, on the local stack.
+"""`make demo`: the main job on the local stack.
 
-Act 1, HireHop to the outbox: starts moto's AWS, the HireHop simulator and the gateway in front of push_document;
-a HireHop user approves invoices, edits one, raises a credit note, takes a payment, issues a purchase order and
-adds a contact; each webhook travels over loopback into the outbox (DynamoDB). A draft and an unknown event are
-noted and not stored.
-
-Act 2, the client to QuickBooks: connects to the QuickBooks simulator through the real OAuth flow, then writes a
-small rental company's documents through the HireBooks client while the simulator injects server errors, timeouts
-and lost answers. (The sync engine that joins the two acts is the next issue.)
-
-Prints what happened and exits non-zero if anything is missing or doubled.
+moto's AWS (tables from infra/template.yaml), the QuickBooks simulator with a US and a UK company, the HireHop
+simulator, and the gateway in front of the real push_document handler. HireBooks is set up for one rental company
+(two accounting packages over three depots, one of them virtual), both QuickBooks companies are connected through
+the OAuth flow, and then a month of rental billing happens in HireHop: invoices approved and edited, credit notes,
+payments, purchase orders, a contact that is both client and supplier, a one-off client, and a QuickBooks outage in
+the middle. Every webhook goes through the gateway and is pushed live; what fails waits in the buffer and is
+retried. At the end: what happened, and whether the books agree (the exit code says so too).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import sys
 import time
 from collections import Counter
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import requests
-from hirebooks import errors as E
-from hirebooks.qbo.client import QboHttpClient, RetryPolicy
+from hirebooks.qbo.client import QboHttpClient
 from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient
-from hirebooks.qbo.pacing import RealmPacer
-from hirebooks.qbo.requestid import request_id
-from hirebooks.qbo.tokens import InMemoryTokenProvider
-from qbosim import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, QboSimulator
+from hirebooks.qbo.tokens import StoredTokenProvider
+from hirebooks.store.dynamo import DynamoIdMap, DynamoSettings
+from hirebooks.store.secrets import SecretsManagerStore
+from hirebooks.sync.model import DONE
+from hirebooks.sync.push import push_and_record
+from hirebooks.sync.reconcile import reconcile
+from hirebooks.sync.settings import CompanySettings, Package
+from hirebooks.wiring import SyncDeps, build_pusher, hirehop_secret_name
+from qbosim import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from qbosim.control import SimControl
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from hblocal.gateway import LOCAL_STACK_NAME
 from hblocal.stack import LocalStack
 
-REALM = "9130350000000001"
-COMPANY = "hh-demo"
+US, UK = "9130350000000001", "9130350000000002"
 REDIRECT = "http://127.0.0.1/callback"
 
-CLIENTS = ["Riverside Theatre", "Northgate Festival Ltd", "O'Malley Weddings", "Harbour Conference Centre"]
-SUPPLIER = "Apex Truss Supplies"
-# HireHop invoices: number, client, lines of (description, qty, unit price, taxable)
-INVOICES = [
-    ("INV-12245", 0, [("Moving head x8, 3 days", 8, "45.00", True), ("Delivery and collection", 1, "120.00", False)]),
-    ("INV-12246", 1, [("Stage deck 2x1m x20", 20, "18.50", True), ("Crew, 2 x 8h", 16, "32.00", False)]),
-    ("INV-12247", 2, [("LED uplighter x24", 24, "9.75", True)]),
-    ("INV-12248", 3, [("PA system, 1 day", 1, "850.00", True), ("Damage waiver", 1, "42.50", True)]),
-    ("INV-12249", 0, [("Haze machine, 2 days", 2, "35.00", True)]),
-    ("INV-12250", 1, [("Generator 20kVA, 4 days", 4, "140.00", True), ("Fuel", 1, "96.40", True)]),
-]
 
-
-def connect(sim_url: str, oauth: QboOAuthClient) -> Any:
-    """The browser's part, done by hand: authorize, follow the redirect, exchange the code."""
-    resp = requests.get(oauth.authorize_url(REDIRECT, "demo-state"), allow_redirects=False, timeout=5)
+def connect(stack: LocalStack, realm: str, secrets: SecretsManagerStore) -> None:
+    """The OAuth dance a person does once per QuickBooks company: consent, callback, code exchange; the tokens go
+    to the token store (Secrets Manager), where token_refresh keeps them fresh."""
+    url = stack.urls["quickbooks"]
+    oauth = QboOAuthClient(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OAuthEndpoints.on(url))
+    requests.patch(f"{url}/_sim/oauth", json={"consent_realm": realm}, timeout=5)
+    resp = requests.get(oauth.authorize_url(REDIRECT, f"demo-{realm}"), allow_redirects=False, timeout=5)
     query = parse_qs(urlparse(resp.headers["Location"]).query)
-    assert query["state"] == ["demo-state"], "state must come back unchanged"
-    return query["realmId"][0], oauth.exchange_code(query["code"][0], REDIRECT, now=time.time())
+    tokens = oauth.exchange_code(query["code"][0], REDIRECT, now=stack.qbo.clock.time())
+    secrets.put(StoredTokenProvider.secret_name(query["realmId"][0]), tokens.to_secret())
 
 
-def line(item_id: str, desc: str, qty: int, price: str, taxable: bool) -> dict[str, Any]:
-    amount = (Decimal(qty) * Decimal(price)).quantize(Decimal("0.01"))
-    return {
-        "DetailType": "SalesItemLineDetail",
-        "Amount": amount,
-        "Description": desc,
-        "SalesItemLineDetail": {
-            "ItemRef": {"value": item_id},
-            "Qty": qty,
-            "UnitPrice": Decimal(price),
-            "TaxCodeRef": {"value": "TAX" if taxable else "NON"},
-        },
+def package(control: SimControl, realm: str, package_id: str, name: str) -> Package:
+    """A package set up from the QuickBooks company's own accounts and tax codes (as the set-up's Sync does)."""
+    accounts = control.objects(realm, "Account")
+    first = {}
+    for account in accounts:
+        first.setdefault(account["AccountType"], account["Id"])
+    income = [a["Id"] for a in accounts if a["AccountType"] == "Income"]
+    codes = {t["Name"]: t["Id"] for t in control.objects(realm, "TaxCode")}
+    fields: dict[str, Any] = {
+        "package_id": package_id,
+        "name": name,
+        "realm_id": realm,
+        "country": "US" if realm == US else "GB",
+        "default_bank_account": first["Bank"],
+        "default_revenue_account": income[0],
+        "default_expense_account": first["Expense"],
+        "ap_account": first["Accounts Payable"],
+        "nominal_accounts": {"1": income[0], "2": income[1], "3": income[3], "5": first["Cost of Goods Sold"]},
+        "account_names": {a["Id"]: a["Name"] for a in accounts},
     }
+    if realm == US:
+        fields["us_sales_tax_code"] = codes["Boston"]
+    else:
+        fields["tax_codes"] = {"*:1": codes["20.0% S"], "*:2": codes["Exempt"]}
+    return Package(**fields)
 
 
-def act_one(console: Console) -> bool:
-    """HireHop users at work; their webhooks land in the outbox through the gateway and push_document."""
-    with LocalStack() as stack:
-        tenant = stack.add_hirehop_company(1, "Acme Stage Hire")
-        console.print(
-            f"[bold]Act 1: HireHop to the outbox.[/] moto {stack.urls['aws']}, HireHop {stack.urls['hirehop']}, "
-            f"gateway {stack.urls['gateway']}"
-        )
-        base = f"{stack.urls['hirehop']}/_sim/companies/{tenant.company_id}/act"
-
-        def act(action: str, **args: Any) -> Any:
-            resp = requests.post(base, json={"action": action, "args": args}, timeout=10)
-            resp.raise_for_status()
-            return resp.json()
-
-        jobs, contacts = tenant.ids["jobs"], tenant.ids["contacts"]
-        hire = {"QUANTITY": 8, "UNIT_PRICE": "45.00", "VAT_RATE": 7, "NOMINAL_GROUP": 1, "TAX_GROUP": 1}
-        first = act("create_invoice", job_id=jobs[0], lines=[hire])
-        act("approve_invoice", invoice_id=first["ID"])
-        second = act("create_invoice", job_id=jobs[3], lines=[{**hire, "QUANTITY": 2}])  # one-off client
-        act("approve_invoice", invoice_id=second["ID"])
-        act("create_invoice", job_id=jobs[1], lines=[hire])  # stays a draft: nothing to sync
-        act("edit_invoice", invoice_id=first["ID"], lines=[{**hire, "QUANTITY": 10}])
-        act("credit_note", invoice_id=first["ID"], lines=[{**hire, "QUANTITY": 1}])
-        act("take_payment", job_id=jobs[0], amount="200.00", apply=[[first["ID"], "200.00"]])
+def month(act: Any, ids: dict[str, Any], rng: random.Random, outage: Any, drain: Any, progress: Any) -> Counter[str]:
+    """A month of rental billing in HireHop, as its users would do it."""
+    jobs, contacts = ids["jobs"], ids["contacts"]
+    done: Counter[str] = Counter()
+    task = progress.add_task("A month in HireHop", total=60)
+    invoices = []
+    for n in range(40):
+        if n == 15:
+            drain()
+            outage(True)  # QuickBooks has a bad hour
+        if n == 25:
+            drain()
+            outage(False)
+        job = jobs[n % len(jobs)]
+        uk = n % len(jobs) in (1, 2)
+        lines = [
+            {
+                "TITLE": rng.choice(["Moving head", "LED par", "Stage deck", "PA system", "Truss 3m", "Haze machine"]),
+                "QUANTITY": rng.randint(1, 20),
+                "UNIT_PRICE": f"{rng.randint(500, 25000) / 100:.2f}",
+                "VAT_RATE": (20 if uk else 7) if k else 0,
+                "NOMINAL_GROUP": rng.choice([1, 2, 3]),
+                "TAX_GROUP": 1 if k else 2,
+            }
+            for k in range(rng.randint(1, 4))
+        ]
+        inv = act("create_invoice", job_id=job, lines=lines)
+        inv = act("approve_invoice", invoice_id=inv["ID"])
+        invoices.append(inv)
+        done["invoices approved"] += 1
+        if n % 6 == 2:
+            act("edit_invoice", invoice_id=inv["ID"], lines=[*lines, {**lines[0], "QUANTITY": 1}])
+            done["edits after approval"] += 1
+        if n % 9 == 4:
+            act("credit_note", invoice_id=inv["ID"], lines=[{**lines[0], "QUANTITY": 1}])
+            done["credit notes"] += 1
+        if n % 4 == 3:
+            act("take_payment", job_id=job, amount=str(inv["TOTAL"]), apply=[[inv["ID"], str(inv["TOTAL"])]])
+            done["payments taken"] += 1
+        progress.advance(task)
+    for n in range(0, 20, 4):
+        act("take_payment", job_id=jobs[n % len(jobs)], amount="250.00", apply=[])
+        done["deposits in advance"] += 1
+        progress.advance(task)
+    for n in range(5):
         act(
             "issue_purchase_order",
-            job_id=jobs[2],
-            supplier_id=contacts[2],
-            lines=[{"QUANTITY": 16, "UNIT_PRICE": "40.00", "VAT_RATE": 0, "NOMINAL_GROUP": 5}],
+            job_id=jobs[n % len(jobs)],
+            supplier_id=contacts[2 + n % 2],
+            lines=[{"TITLE": "Cross-hire", "QUANTITY": rng.randint(1, 10), "UNIT_PRICE": "60.00", "NOMINAL_GROUP": 5}],
         )
-        act("add_contact", company="Lakeside Weddings", name="Mo Diaz", email="mo@lakeside.example")
-        unknown = requests.post(
-            f"{stack.urls['gateway']}/hirehop/{tenant.tenant_token}/events",
-            json={
-                "time": "2026-12-04 09:00:00",
-                "company_id": 1,
-                "export_key": tenant.export_key,
-                "event": "stock.item.moved",
-                "data": {"ID": 1},
-            },
-            timeout=10,
-        )
-        deadline = time.monotonic() + 15
-        expected = 8  # 2 approvals, 1 edit, 1 credit note, 1 deposit + 1 application, 1 purchase order, 1 contact
-        while time.monotonic() < deadline:
-            entries = stack.outbox.list_company(tenant.company_id)
-            if len(entries) >= expected and stack.hirehop.pending_webhooks() == 0:
-                break
-            time.sleep(0.1)
-        table = Table(title="The outbox (DynamoDB on moto): what HireHop's webhooks left")
-        for col in ("entry", "document", "HireHop id", "event", "status"):
-            table.add_column(col)
-        for entry in sorted(entries, key=lambda e: e.received_at):
-            table.add_row(entry.entry_id[:10], entry.doc_kind, entry.doc_id, entry.event, entry.status)
-        console.print(table)
-        console.print(f"An unknown event was answered {unknown.status_code}: {unknown.json()['note']}")
-        sent = stack.hirehop.counters.get("webhooks_sent", 0)
-        console.print(f"HireHop sent {sent} webhooks; {len(entries)} outbox entries; the draft sent none.")
-        return len(entries) == expected and unknown.status_code == 202
+        done["purchase orders"] += 1
+        progress.advance(task)
+    return done
 
 
 def main() -> int:
-    # The handlers' JSON logs and metrics belong in CloudWatch; here they would drown the story.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the handlers' JSON logs belong in CloudWatch
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     console = Console()
-    intake_ok = act_one(console)
-    console.print("[bold]Act 2: the client to QuickBooks.[/]")
-    sim = QboSimulator(seed=2026)
-    url = sim.start()
-    try:
-        sim.add_realm("US", REALM)
-        control = SimControl(url)
-        oauth = QboOAuthClient(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OAuthEndpoints.on(url))
-        realm_id, tokens = connect(url, oauth)
-        provider = InMemoryTokenProvider(oauth)
-        provider.put(realm_id, tokens)
-        console.print(f"[bold]QuickBooks simulator[/] on {url}; connected company {realm_id} through OAuth")
-        client = QboHttpClient(
-            base_url=url,
-            realm_id=realm_id,
-            tokens=provider,
-            pacer=RealmPacer(),
-            timeout=(1.0, 0.5),
-            retry=RetryPolicy(max_attempts=8, base_delay=0.05, max_delay=0.5),
+    rng = random.Random(2026)
+    with LocalStack() as stack:
+        stack.qbo.add_realm("US", US)
+        stack.qbo.add_realm("UK", UK)
+        os.environ["QBO_API_BASE_URL"] = stack.urls["quickbooks"]
+        tenant = stack.add_hirehop_company(1, "Acme Stage Hire")
+        console.print(
+            f"[bold]Local stack[/]: AWS (moto) {stack.urls['aws']}  QuickBooks {stack.urls['quickbooks']}  "
+            f"HireHop {stack.urls['hirehop']}  API {stack.urls['gateway']}"
         )
-        # A bad day at Intuit: a third of writes fail as 503s, time out, or commit and lose their answer.
-        control.faults(
-            {"kind": "http_503", "rate": 0.12, "methods": ["POST"]},
-            {"kind": "lost_answer", "rate": 0.12, "methods": ["POST"]},
-            {"kind": "timeout", "rate": 0.08, "methods": ["POST"], "delay": 0.8},
-            {"kind": "throttle", "rate": 0.05},
+        secrets = SecretsManagerStore(stack.aws.client("secretsmanager"), LOCAL_STACK_NAME)
+        for realm in (US, UK):
+            connect(stack, realm, secrets)
+        secrets.put(hirehop_secret_name(1), tenant.api_token)
+        control = SimControl(stack.urls["quickbooks"])
+        main_depot, north, festival = tenant.ids["depots"]
+        settings = CompanySettings(
+            company_id=1,
+            hirehop_url=stack.urls["hirehop"],
+            packages={"us": package(control, US, "us", "Acme US"), "uk": package(control, UK, "uk", "Acme UK")},
+            default_package="us",
+            depot_packages={str(main_depot): "us", str(north): "uk"},
+            depot_parents={str(festival): north},
         )
-        item = client.find_by("Item", "Name", "Hire")[0]["Id"]
-        tax_code = client.find_by("TaxCode", "Name", "Boston")[0]["Id"]
-        ap = next(a for a in client.query_all("Account") if a["AccountType"] == "Accounts Payable")["Id"]
-        expense = next(a for a in client.query_all("Account") if a["AccountType"] == "Expense")["Id"]
-        rows: list[tuple[str, str, str, str, str]] = []
-        customers: dict[int, str] = {}
-        failures: list[str] = []
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Writing documents to QuickBooks", total=len(CLIENTS) + len(INVOICES) + 4)
-            for n, name in enumerate(CLIENTS):
-                made = client.create(
-                    "Customer", {"DisplayName": name}, request_id=request_id(COMPANY, "c", str(n), "1")
+        DynamoSettings(stack.table("SettingsTable")).put(settings)
+        console.print(
+            "Set up: two packages, Acme US (Main Warehouse, default) and Acme UK (North Depot, and its "
+            "virtual Festival Unit); both QuickBooks companies connected through OAuth."
+        )
+
+        base = f"{stack.urls['hirehop']}/_sim/companies/1/act"
+
+        def act(action: str, **args: Any) -> Any:
+            resp = requests.post(base, json={"action": action, "args": args}, timeout=30)
+            resp.raise_for_status()
+            return resp.json()
+
+        def outage(on: bool) -> None:
+            if on:
+                control.faults(
+                    {"kind": "http_503", "rate": 0.5, "methods": ["POST"]},
+                    {"kind": "lost_answer", "rate": 0.15, "methods": ["POST"]},
                 )
-                customers[n] = made["Id"]
-                rows.append(("contact", name, "Customer", made["Id"], ""))
-                progress.advance(task)
-            vendor = client.create("Vendor", {"DisplayName": SUPPLIER}, request_id=request_id(COMPANY, "s", "1", "1"))
-            rows.append(("contact", SUPPLIER, "Vendor", vendor["Id"], ""))
-            progress.advance(task)
-            invoices: dict[str, dict[str, Any]] = {}
-            for number, who, lines in INVOICES:
-                body = {
-                    "DocNumber": number,
-                    "CustomerRef": {"value": customers[who]},
-                    "Line": [line(item, *spec) for spec in lines],
-                    "TxnTaxDetail": {"TxnTaxCodeRef": {"value": tax_code}},
-                }
-                try:
-                    inv = client.create("Invoice", body, request_id=request_id(COMPANY, "inv", number, "1"))
-                except E.HireBooksError as exc:
-                    failures.append(f"{number}: {exc}")
-                    continue
-                invoices[number] = inv
-                rows.append(("invoice", number, "Invoice", inv["Id"], f"{inv['TotalAmt']:.2f}"))
-                progress.advance(task)
-            first = invoices["INV-12245"]
-            credit = client.create(
-                "CreditMemo",
-                {
-                    "DocNumber": "CRE-1204",
-                    "CustomerRef": first["CustomerRef"],
-                    "Line": [line(item, "Returned unused: 2 moving heads", 2, "45.00", True)],
-                    "TxnTaxDetail": {"TxnTaxCodeRef": {"value": tax_code}},
-                },
-                request_id=request_id(COMPANY, "cre", "CRE-1204", "1"),
-            )
-            rows.append(("credit note", "CRE-1204", "CreditMemo", credit["Id"], f"{credit['TotalAmt']:.2f}"))
-            progress.advance(task)
-            paid = invoices["INV-12246"]
-            payment = client.create(
-                "Payment",
-                {
-                    "CustomerRef": paid["CustomerRef"],
-                    "TotalAmt": paid["TotalAmt"],
-                    "Line": [{"Amount": paid["TotalAmt"], "LinkedTxn": [{"TxnId": paid["Id"], "TxnType": "Invoice"}]}],
-                },
-                request_id=request_id(COMPANY, "pay", "D-88", "1"),
-            )
-            rows.append(("payment", "D-88", "Payment", payment["Id"], f"{payment['TotalAmt']:.2f}"))
-            progress.advance(task)
-            po = client.create(
-                "PurchaseOrder",
-                {
-                    "DocNumber": "PO-3301",
-                    "VendorRef": {"value": vendor["Id"]},
-                    "APAccountRef": {"value": ap},
-                    "Line": [
-                        {
-                            "DetailType": "AccountBasedExpenseLineDetail",
-                            "Amount": Decimal("640.00"),
-                            "Description": "Cross-hire: 16 truss sections, 1 week",
-                            "AccountBasedExpenseLineDetail": {"AccountRef": {"value": expense}},
-                        }
-                    ],
-                },
-                request_id=request_id(COMPANY, "po", "PO-3301", "1"),
-            )
-            rows.append(("purchase order", "PO-3301", "PurchaseOrder", po["Id"], f"{po['TotalAmt']:.2f}"))
-            progress.advance(task)
-            edited = client.update(
-                "Invoice",
-                {"Id": first["Id"], "SyncToken": first["SyncToken"], "PrivateNote": "Edited after approval in HireHop"},
-                request_id=request_id(COMPANY, "inv", "INV-12245", "2"),
-            )
-            rows.append(("edit", "INV-12245", "Invoice", edited["Id"], f"SyncToken {edited['SyncToken']}"))
-            progress.advance(task)
-        control.clear_faults()
+            else:
+                control.clear_faults()
 
-        table = Table(title="HireHop documents in QuickBooks")
-        for col in ("HireHop", "number / name", "QuickBooks entity", "QuickBooks Id", "total"):
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
+        def drain() -> None:
+            """Wait (bounded) until HireHop has delivered its webhooks and had their answers."""
+            deadline = time.monotonic() + 120
+            while stack.hirehop.pending_webhooks() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)  # the one in flight
 
-        counters = control.counters(realm_id)
-        stats = client.stats
-        summary = Table(title="What it took")
-        summary.add_column("measure")
+        with Progress(console=console, transient=True) as progress:
+            done = month(act, tenant.ids, rng, outage, drain, progress)
+            drain()
+        outbox = stack.outbox
+        after_live = Counter(e.status for e in outbox.list_company(1))
+        # What waits is retried: the job flush_buffer runs on a schedule (issue 5), done here by hand.
+        deps = SyncDeps(
+            DynamoSettings(stack.table("SettingsTable")),
+            outbox,
+            DynamoIdMap(stack.table("IdMapTable")),
+            secrets,
+            stack.urls["quickbooks"],
+            hirehop_per_minute=3600,
+            hirehop_per_second=180,
+        )
+        retried = 0
+        for _ in range(3):
+            waiting = [e for e in outbox.list_company(1) if e.status not in DONE]
+            if not waiting:
+                break
+            pusher = build_pusher(1, deps)
+            for entry in waiting:
+                push_and_record(pusher, outbox, entry, force=True)
+                retried += 1
+        entries = outbox.list_company(1)
+        final = Counter(e.status for e in entries)
+
+        happened = Table(title="What HireHop's users did")
+        happened.add_column("")
+        happened.add_column("count", justify="right")
+        for label, count in done.items():
+            happened.add_row(label, str(count))
+        console.print(happened)
+
+        summary = Table(title="What HireBooks did")
+        summary.add_column("")
         summary.add_column("count", justify="right")
+        sent = stack.hirehop.counters.get("webhooks_sent", 0)
+        qbo_counts = control.counters()
         for label, value in (
-            ("client calls", stats.calls),
-            ("HTTP requests sent", stats.http_requests),
-            ("retries (same requestid)", stats.retries),
-            ("answers lost or too late", stats.unknown_outcomes),
-            ("faults injected by the simulator", counters["faults_injected"]),
-            ("requestid replays at QuickBooks", counters["replays"]),
-            ("429s at QuickBooks", counters["throttled"]),
+            ("webhooks received from HireHop", sent),
+            ("outbox entries", len(entries)),
+            ("pushed live (synced at once)", after_live.get("synced", 0)),
+            ("nothing new to send (skipped)", final.get("skipped", 0)),
+            ("waited in the buffer after the outage", sum(v for k, v in after_live.items() if k not in DONE)),
+            ("retried from the buffer", retried),
+            ("still waiting", sum(v for k, v in final.items() if k not in DONE)),
+            ("faults QuickBooks threw at us", qbo_counts["faults_injected"]),
+            ("requestid replays at QuickBooks", qbo_counts["replays"]),
+            ("429s from QuickBooks", qbo_counts["throttled"]),
         ):
             summary.add_row(label, str(value))
         console.print(summary)
 
-        docs = Counter(
-            o["DocNumber"]
-            for entity in ("Invoice", "CreditMemo", "PurchaseOrder")
-            for o in control.objects(realm_id, entity)
+        books = Table(title="QuickBooks now holds")
+        books.add_column("entity")
+        books.add_column("Acme US", justify="right")
+        books.add_column("Acme UK", justify="right")
+        for entity in ("Customer", "Vendor", "Item", "Invoice", "CreditMemo", "Payment", "PurchaseOrder"):
+            base_items = 1 if entity == "Item" else 0  # the seeded "Hire" item
+            books.add_row(entity, *(str(len(control.objects(r, entity)) - base_items) for r in (US, UK)))
+        console.print(books)
+
+        def gateway_for(realm: str) -> QboHttpClient:
+            return QboHttpClient(base_url=stack.urls["quickbooks"], realm_id=realm, tokens=StoredTokenProvider(secrets))
+
+        report = reconcile(
+            company_id=1,
+            settings=settings,
+            source=build_pusher(1, deps).source,
+            gateway_for=gateway_for,
+            idmap=deps.idmap,
+            job_ids=tenant.ids["jobs"],
         )
-        doubled = sorted(d for d, n in docs.items() if n > 1)
-        expected = {n for n, _, _ in INVOICES} | {"CRE-1204", "PO-3301"}
-        missing = sorted(expected - set(docs))
-        if not intake_ok:
-            console.print("[bold red]The outbox does not hold what HireHop sent[/]")
-            return 1
-        if doubled or missing or failures:
-            console.print(f"[bold red]Books do not agree[/]: doubled {doubled}, missing {missing}, failed {failures}")
-            return 1
-        console.print(f"[bold green]Every document is in QuickBooks exactly once[/] ({len(expected)} documents).")
-        return 0
-    finally:
-        sim.stop()
+        waiting = [e for e in entries if e.status not in DONE]
+        if report.agree and not waiting:
+            console.print(f"[bold green]{report.summary()}[/]")
+            return 0
+        console.print(f"[bold red]{report.summary()}[/]")
+        for finding in report.findings[:20]:
+            console.print(f"  {finding.document}: {finding.problem}")
+        for entry in waiting[:20]:
+            console.print(f"  waiting: {entry.doc_kind} {entry.doc_id}: {entry.status}: {entry.reason}")
+        return 1
 
 
 if __name__ == "__main__":

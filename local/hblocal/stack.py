@@ -3,6 +3,7 @@ the gateway in front of the real handlers. Used by `make demo` and the end-to-en
 
 from __future__ import annotations
 
+import os
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -34,8 +35,14 @@ class LocalStack:
     tables: dict[str, str] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
     gateway: LocalGateway | None = None
+    hirehop_scale: float = 60.0  # the HireHop simulator's clock: its 60 calls a minute pass in a second
 
     def __enter__(self) -> LocalStack:
+        self.hirehop.clock.set_scale(self.hirehop_scale)
+        # HireBooks paces HireHop calls at 60 a minute and 3 a second; against a simulator whose clock runs faster
+        # the same limits, in real seconds, are proportionally higher.
+        os.environ["HIREHOP_REQUESTS_PER_MINUTE"] = str(int(60 * self.hirehop_scale))
+        os.environ["HIREHOP_REQUESTS_PER_SECOND"] = str(int(3 * self.hirehop_scale))
         self.aws.start()
         self.tables = create_tables(self.aws.client("dynamodb"), f"hirebooks-{uuid.uuid4().hex[:6]}")
         self.gateway = LocalGateway(self.tables)

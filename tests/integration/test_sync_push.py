@@ -240,3 +240,36 @@ def test_reconciliation_reports_what_a_bookkeeper_changed_in_quickbooks(sync: Sy
     problems = {f.problem.split(" ")[0] for f in report.findings}
     assert {"1", "net", "total"} <= problems  # "1 lines in QuickBooks, 2 in HireHop", net and total differ
     assert "do not agree" in report.summary()
+
+
+def test_paid_then_credited_invoice_leaves_customer_credit_not_an_error(sync: SyncWorld) -> None:
+    """HireHop lets an invoice paid in full then be credited (owing goes negative: the customer is in credit).
+    QuickBooks cannot over-apply an invoice, so the credit stays as the customer's credit there."""
+    job = sync.hh.ids["jobs"][0]
+    inv = approved(sync, job, [HIRE])
+    total = str(inv["TOTAL"])
+    paid = sync.hh.act("take_payment", job_id=job, amount=total, apply=[[inv["ID"], total]])
+    assert sync.push("payment", paid["deposit"]).status == "synced"
+    credit = sync.hh.act("credit_note", invoice_id=inv["ID"], lines=[{**HIRE, "QUANTITY": 1}])
+    outcome = sync.push("credit_note", credit)
+    assert outcome.status == "synced" and "stays as the customer's credit" in outcome.reason
+    assert sync.objects("Invoice")[0]["Balance"] == 0
+    assert sync.objects("CreditMemo")[0]["RemainingCredit"] == float(Decimal(str(credit["TOTAL"])))
+    assert sync.reconcile([job]).agree
+
+
+def test_credited_then_paid_in_full_leaves_the_excess_unapplied(sync: SyncWorld) -> None:
+    """The other order: credit first (applied in QuickBooks), then the customer pays the full original total; the
+    payment's excess over what the invoice still owes stays unapplied in QuickBooks."""
+    job = sync.hh.ids["jobs"][0]
+    inv = approved(sync, job, [HIRE])
+    sync.push("invoice", inv)
+    credit = sync.hh.act("credit_note", invoice_id=inv["ID"], lines=[{**HIRE, "QUANTITY": 1}])
+    assert "applied to its invoice" in sync.push("credit_note", credit).reason
+    total = str(inv["TOTAL"])
+    paid = sync.hh.act("take_payment", job_id=job, amount=total, apply=[[inv["ID"], total]])
+    assert sync.push("payment", paid["deposit"]).status == "synced"
+    pay = next(p for p in sync.objects("Payment") if p.get("PaymentRefNum", "").startswith("HH1"))
+    assert pay["TotalAmt"] == float(Decimal(total)) and pay["UnappliedAmt"] == float(Decimal(str(credit["TOTAL"])))
+    assert sync.objects("Invoice")[0]["Balance"] == 0
+    assert sync.reconcile([job]).agree

@@ -33,9 +33,10 @@ CONTACTS_PAGE = 200  # reference: "200 rows a page at most"
 THROTTLE_CODES = {"327", "329"}
 
 
-def hirehop_pacer(clock: Clock | None = None) -> Pacer:
-    """60 a rolling minute and 3 a second per token (reference, "Rate limit (observed)")."""
-    return Pacer((Window(60, 60.0), Window(3, 1.0)), max_in_flight=3, clock=clock)
+def hirehop_pacer(clock: Clock | None = None, per_minute: int = 60, per_second: int = 3) -> Pacer:
+    """60 a rolling minute and 3 a second per token (reference, "Rate limit (observed)"); configurable for the
+    local stack, whose simulator runs a faster clock."""
+    return Pacer((Window(per_minute, 60.0), Window(per_second, 1.0)), max_in_flight=3, clock=clock)
 
 
 class _Pacers:
@@ -43,12 +44,12 @@ class _Pacers:
         self._lock = threading.Lock()
         self._by_token: dict[str, Pacer] = {}
 
-    def for_token(self, token: str, clock: Clock | None = None) -> Pacer:
+    def for_token(self, token: str, clock: Clock | None = None, per_minute: int = 60, per_second: int = 3) -> Pacer:
         key = hashlib.sha256(token.encode()).hexdigest()
         with self._lock:
             pacer = self._by_token.get(key)
             if pacer is None:
-                pacer = self._by_token[key] = hirehop_pacer(clock)
+                pacer = self._by_token[key] = hirehop_pacer(clock, per_minute, per_second)
             return pacer
 
 

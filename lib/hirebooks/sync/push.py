@@ -114,7 +114,7 @@ class Pusher:
             return PushOutcome("skipped", f"HireHop {kind.replace('_', ' ')} {doc_id} is no longer in job {job_id}")
         if kind != "payment" and int(doc.get("STATUS") or 0) < APPROVED:
             return PushOutcome("skipped", f"HireHop {kind.replace('_', ' ')} {doc_id} is not approved")
-        package = self.settings.package_for_depot(doc.get("DEPOT_ID") or 0, self.cache.depots())
+        package = self._package_for(doc)
         if package.mode == "buffered" and not force:
             return PushOutcome("pending", f"waits for the next sync: package '{package.name}' is buffered")
         gateway = self.gateway_for(package.realm_id)
@@ -125,6 +125,12 @@ class Pusher:
         if kind == "payment":
             return self._push_payment(doc, job_id, package, gateway)
         raise E.RejectedError(f"HireBooks does not sync {kind!r} documents")
+
+    def _package_for(self, doc: dict[str, Any]) -> Package:
+        """The document's package. The depot tree comes from the set-up when it holds one (no HireHop call)."""
+        depot = doc.get("DEPOT_ID") or 0
+        tree = self.settings.depot_tree() if self.settings.depot_parents is not None else self.cache.depots()
+        return self.settings.package_for_depot(depot, tree)
 
     def _read(self, kind: str, job_id: int, doc_id: str) -> dict[str, Any] | None:
         if not job_id:
@@ -177,8 +183,15 @@ class Pusher:
                 purpose="fallback-name",
             )
 
+    def _linked(self, realm: str, key: str) -> str | None:
+        link = self._link(realm, key)
+        return link.qbo_id if link is not None and link.state == "synced" and link.qbo_id else None
+
     def _customer(self, doc: dict[str, Any], gateway: AccountingGateway) -> str:
         client_id = int(doc.get("CLIENT_ID") or 0)
+        known = self._linked(gateway.realm_id, f"contact:{client_id}:customer") if client_id else None
+        if known:
+            return known  # a contact's own changes come through its contact events: no HireHop read needed here
         if client_id:
             contact = {
                 **(self.cache.contact(client_id) or {}),
@@ -189,6 +202,9 @@ class Pusher:
         return self._ensure_party(M.customer_for_document(doc), gateway, f"job{doc.get('JOB_ID')}")
 
     def _vendor(self, supplier_id: int, doc: dict[str, Any], gateway: AccountingGateway) -> str:
+        known = self._linked(gateway.realm_id, f"contact:{supplier_id}:vendor")
+        if known:
+            return known
         contact = self.cache.contact(supplier_id) or {"ID": supplier_id, "COMPANY": doc.get("COMPANY"), "CLIENT": 0}
         is_client = bool(int(str(contact.get("CLIENT") or 0)))
         party = M.vendor_for_contact(contact, self.settings.supplier_suffix, is_client)
@@ -319,12 +335,72 @@ class Pusher:
             reason += self._apply_credit(doc, package, gateway, customer, qbo_id)
         return PushOutcome("skipped" if what == "unchanged" else "synced", reason, entity, qbo_id)
 
+    # ---------------------------------------------------------------- money applied to an invoice
+    # QuickBooks never lets an invoice be over-applied; HireHop does (an invoice paid in full, then credited, shows
+    # a negative amount owing: the customer is in credit). HireBooks applies money in QuickBooks only up to what the
+    # invoice still owes there; the rest stays as customer credit (a payment's unapplied amount, or a credit memo's
+    # remaining credit), which is what HireHop's negative balance means.
+    def _credits_applied(self, realm: str, job_id: int, invoice_id: str, *, except_credit: str = "") -> Decimal:
+        total = Decimal("0")
+        for credit in self.cache.rows(job_id, 2):
+            if str(credit.get("OWNER")) == invoice_id and str(credit["ID"]) != except_credit:
+                link = self._link(realm, f"creditapply:{credit['ID']}")
+                if link is not None and link.state == "synced":
+                    total += M.money(credit.get("TOTAL", 0))
+        return total
+
+    def _payments_on(self, job_id: int, invoice_id: str) -> list[dict[str, Any]]:
+        return sorted(
+            (a for a in self.cache.rows(job_id, 3) if str(a.get("OWNER")) == invoice_id), key=lambda a: int(a["ID"])
+        )
+
+    def _invoice_total(self, job_id: int, invoice_id: str) -> Decimal:
+        doc = next((d for d in self.cache.rows(job_id, 1) if str(d.get("ID")) == invoice_id), None)
+        return M.money(doc.get("TOTAL", 0)) if doc is not None else Decimal("0")
+
+    def _capped_applications(self, realm: str, job_id: int, apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """This deposit's applications, each cut so the invoice is not over-applied in QuickBooks; the latest
+        applications give way first."""
+        out = []
+        for app in apps:
+            owner = str(app.get("OWNER") or 0)
+            if owner == "0":
+                out.append(app)
+                continue
+            on_invoice = self._payments_on(job_id, owner)
+            excess = (
+                sum((M.money(a["AMOUNT"]) for a in on_invoice), Decimal("0"))
+                + self._credits_applied(realm, job_id, owner)
+                - self._invoice_total(job_id, owner)
+            )
+            amount = M.money(app["AMOUNT"])
+            for other in reversed(on_invoice):
+                if excess <= 0:
+                    break
+                take = min(M.money(other["AMOUNT"]), excess)
+                excess -= take
+                if str(other["ID"]) == str(app["ID"]):
+                    amount -= take
+            out.append({**app, "AMOUNT": amount})
+        return [a for a in out if str(a.get("OWNER") or 0) == "0" or a["AMOUNT"] > 0]
+
     def _apply_credit(
         self, credit: dict[str, Any], package: Package, gateway: AccountingGateway, customer: str, credit_id: str
     ) -> str:
-        """HireHop nets a credit note off its parent invoice; QuickBooks needs a $0 payment to do the same."""
-        invoice_id = self._ensure_invoice(int(credit.get("JOB_ID") or 0), str(credit["OWNER"]), package, gateway)
-        body = M.credit_application(customer, invoice_id, credit_id, Decimal(str(credit.get("TOTAL", 0))))
+        """HireHop nets a credit note off its parent invoice; QuickBooks needs a $0 payment to do the same, for as
+        much as the invoice still owes there."""
+        job_id, owner = int(credit.get("JOB_ID") or 0), str(credit["OWNER"])
+        invoice_id = self._ensure_invoice(job_id, owner, package, gateway)
+        paid = sum((M.money(a["AMOUNT"]) for a in self._payments_on(job_id, owner)), Decimal("0"))
+        open_amount = (
+            self._invoice_total(job_id, owner)
+            - paid
+            - self._credits_applied(gateway.realm_id, job_id, owner, except_credit=str(credit["ID"]))
+        )
+        amount = min(M.money(credit.get("TOTAL", 0)), open_amount)
+        if amount <= 0 and self._link(gateway.realm_id, f"creditapply:{credit['ID']}") is None:
+            return "; its invoice is already paid, so the credit stays as the customer's credit"
+        body = M.credit_application(customer, invoice_id, credit_id, max(amount, Decimal("0")))
         body["PaymentRefNum"] = f"HHC{credit['ID']}"
         try:
             self._upsert(f"creditapply:{credit['ID']}", "Payment", body, gateway, str(credit["ID"]))
@@ -339,7 +415,7 @@ class Pusher:
         doc = self._read("invoice", job_id, invoice_id)
         if doc is None or int(doc.get("STATUS") or 0) < APPROVED:
             raise E.NeedsSetupError(f"HireHop invoice {invoice_id} is not approved, so it is not in QuickBooks yet")
-        own = self.settings.package_for_depot(doc.get("DEPOT_ID") or 0, self.cache.depots())
+        own = self._package_for(doc)
         if own.realm_id != package.realm_id:
             raise E.NeedsSetupError(
                 f"HireHop invoice {invoice_id} belongs to package '{own.name}', another QuickBooks company: "
@@ -369,7 +445,8 @@ class Pusher:
             if str(a.get("OWNER") or 0) != "0"
         }
         customer = self._customer({**deposit, "JOB_ID": job_id, **self._client_names(job_id, deposit)}, gateway)
-        body = M.payment(deposit, applications, package, customer, invoice_ids)
+        applied = self._capped_applications(gateway.realm_id, job_id, applications)
+        body = M.payment(deposit, applied, package, customer, invoice_ids)
         what, qbo_id = self._upsert(f"payment:{deposit['ID']}", "Payment", body, gateway, str(deposit["ID"]))
         return PushOutcome(
             "skipped" if what == "unchanged" else "synced",

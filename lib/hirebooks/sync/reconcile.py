@@ -60,7 +60,7 @@ def reconcile(
     job_ids: Iterable[int],
 ) -> Reconciliation:
     report = Reconciliation()
-    depots = {int(d["ID"]): d for d in source.depots()}
+    depots = settings.depot_tree() if settings.depot_parents is not None else {int(d["ID"]): d for d in source.depots()}
 
     def once(gateway: Any, entity: str, field_name: str, value: str, label: str) -> dict[str, Any] | None:
         found = gateway.find_by(entity, field_name, value)
@@ -100,7 +100,9 @@ def reconcile(
                 ("total", money(obj.get("TotalAmt", 0)), money(doc.get("TOTAL", 0))),
             ]
             if kind == 1:
-                checks.append(("open balance", money(obj.get("Balance", 0)), money(doc.get("OWING", 0))))
+                # QuickBooks never holds a negative balance: HireHop's overpaid invoice is customer credit there.
+                owing = max(money(doc.get("OWING", 0)), Decimal("0"))
+                checks.append(("open balance", money(obj.get("Balance", 0)), owing))
             for what, theirs, ours in checks:
                 if theirs != ours:
                     report.findings.append(Finding(label, f"{what} is {theirs} in QuickBooks, {ours} in HireHop"))

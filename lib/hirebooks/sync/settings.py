@@ -97,6 +97,12 @@ class CompanySettings(BaseModel):
     default_package: str | None = None
     depot_packages: dict[str, str] = Field(default_factory=dict)  # HireHop depot id -> package id
     supplier_suffix: str = Field(default=" (Supplier)", min_length=1, max_length=40)
+    # The depot tree as the set-up last read it from HireHop: virtual depot id -> parent id. None: not read yet,
+    # so the sync reads HireHop's depots itself.
+    depot_parents: dict[str, int] | None = None
+
+    def depot_tree(self) -> dict[int, dict[str, object]]:
+        return {int(d): {"ID": int(d), "VIRTUAL": 1, "PARENT": p} for d, p in (self.depot_parents or {}).items()}
 
     @field_validator("packages")
     @classmethod
