@@ -330,10 +330,11 @@ class Pusher:
         customer = self._customer(doc, gateway)
         body = M.sales_document(kind, doc, package, customer, self._item_for(package, gateway))
         what, qbo_id = self._upsert(f"{kind}:{doc['ID']}", entity, body, gateway, str(doc["ID"]))
-        reason = f"{entity} {body['DocNumber']} {what} in '{package.name}' (QuickBooks id {qbo_id})"
+        outcome = _outcome(what, entity, body["DocNumber"], package, qbo_id)
         if kind == "credit_note" and doc.get("OWNER"):
-            reason += self._apply_credit(doc, package, gateway, customer, qbo_id)
-        return PushOutcome("skipped" if what == "unchanged" else "synced", reason, entity, qbo_id)
+            applied = self._apply_credit(doc, package, gateway, customer, qbo_id)
+            outcome = PushOutcome(outcome.status, outcome.reason + applied, entity, qbo_id)
+        return outcome
 
     # ---------------------------------------------------------------- money applied to an invoice
     # QuickBooks never lets an invoice be over-applied; HireHop does (an invoice paid in full, then credited, shows
@@ -428,12 +429,7 @@ class Pusher:
         vendor = self._vendor(int(po.get("SUPPLIER_ID") or 0), po, gateway)
         body = M.purchase_order(po, package, vendor)
         what, qbo_id = self._upsert(f"purchase_order:{po['ID']}", "PurchaseOrder", body, gateway, str(po["ID"]))
-        return PushOutcome(
-            "skipped" if what == "unchanged" else "synced",
-            f"PurchaseOrder {body['DocNumber']} {what} in '{package.name}' (QuickBooks id {qbo_id})",
-            "PurchaseOrder",
-            qbo_id,
-        )
+        return _outcome(what, "PurchaseOrder", body["DocNumber"], package, qbo_id)
 
     def _push_payment(
         self, deposit: dict[str, Any], job_id: int, package: Package, gateway: AccountingGateway
@@ -448,12 +444,7 @@ class Pusher:
         applied = self._capped_applications(gateway.realm_id, job_id, applications)
         body = M.payment(deposit, applied, package, customer, invoice_ids)
         what, qbo_id = self._upsert(f"payment:{deposit['ID']}", "Payment", body, gateway, str(deposit["ID"]))
-        return PushOutcome(
-            "skipped" if what == "unchanged" else "synced",
-            f"Payment {body['PaymentRefNum']} {what} in '{package.name}' (QuickBooks id {qbo_id})",
-            "Payment",
-            qbo_id,
-        )
+        return _outcome(what, "Payment", body["PaymentRefNum"], package, qbo_id)
 
     def _client_names(self, job_id: int, deposit: dict[str, Any]) -> dict[str, Any]:
         """A deposit names its client by id only; its job's invoices carry the names (and a one-off's details)."""
@@ -483,6 +474,11 @@ class Pusher:
         if not touched:
             return PushOutcome("skipped", "a contact goes to QuickBooks when a document first uses it")
         return PushOutcome("synced", "updated " + ", ".join(touched))
+
+
+def _outcome(what: str, entity: str, label: str, package: Package, qbo_id: str) -> PushOutcome:
+    status = "skipped" if what == "unchanged" else "synced"
+    return PushOutcome(status, f"{entity} {label} {what} in '{package.name}' (QuickBooks id {qbo_id})", entity, qbo_id)
 
 
 # ====================================================================== recording outcomes
