@@ -11,7 +11,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -79,7 +80,10 @@ class LocalGateway:
         self.routes = http_routes(load_template())
         self.tables = tables
         self.force_base64 = force_base64
-        self._handlers: dict[str, Callable[..., Any]] = {}
+        # Like Lambda, a "container" (a loaded copy of the function's module) serves one request at a time;
+        # concurrent requests get containers of their own (module state such as Powertools' resolver is per copy).
+        self._idle: dict[str, list[Callable[..., Any]]] = {}
+        self._loaded = 0
         self._lock = threading.Lock()
         self._server: ServerThread | None = None
         for route in self.routes:
@@ -90,11 +94,23 @@ class LocalGateway:
         intake_settings.cache_clear()  # settings are read once per process: read them again for these tables
         live_settings.cache_clear()
 
-    def handler_for(self, route: Route) -> Callable[..., Any]:
+    @contextmanager
+    def container(self, route: Route) -> Iterator[Callable[..., Any]]:
         with self._lock:
-            if route.function not in self._handlers:
-                self._handlers[route.function] = load_handler(route, f"_{id(self):x}")
-            return self._handlers[route.function]
+            idle = self._idle.setdefault(route.function, [])
+            if idle:
+                handler = idle.pop()
+            else:
+                self._loaded += 1
+                handler = None
+                instance = f"_{id(self):x}_{self._loaded}"
+        if handler is None:
+            handler = load_handler(route, instance)  # a cold start
+        try:
+            yield handler
+        finally:
+            with self._lock:
+                self._idle[route.function].append(handler)
 
     def event(self, request: Request, route: Route, params: dict[str, str]) -> dict[str, Any]:
         raw = request.get_data()
@@ -139,9 +155,10 @@ class LocalGateway:
         for route in self.routes:
             match = route.pattern().match(request.path)
             if match and request.method == route.method:
-                result = self.handler_for(route)(
-                    self.event(request, route, match.groupdict()), LambdaContext(route.function, route.timeout)
-                )
+                with self.container(route) as handler:
+                    result = handler(
+                        self.event(request, route, match.groupdict()), LambdaContext(route.function, route.timeout)
+                    )
                 body = result.get("body") or ""
                 data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
                 response = Response(data, status=int(result.get("statusCode", 200)))
