@@ -36,3 +36,14 @@ class LiveSettings(IntakeSettings):
 @lru_cache(maxsize=1)
 def live_settings() -> LiveSettings:
     return LiveSettings.model_validate(dict(os.environ))
+
+
+class FlushSettings(LiveSettings):
+    """What flush_buffer needs: live mode's settings plus its safety margin before the Lambda's end."""
+
+    FLUSH_MARGIN_SECONDS: float = Field(default=10.0, ge=0)
+
+
+@lru_cache(maxsize=1)
+def flush_settings() -> FlushSettings:
+    return FlushSettings.model_validate(dict(os.environ))

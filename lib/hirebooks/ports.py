@@ -75,6 +75,8 @@ class Outbox(Protocol):
 
     def list_company(self, company_id: int) -> list[OutboxEntry]: ...
 
+    def list_waiting(self, company_id: int, due_by: float | None = None) -> list[OutboxEntry]: ...
+
 
 class IdMap(Protocol):
     """HireHop id <-> QuickBooks id, SyncToken, content hash and origin, per company and realm."""
@@ -128,3 +130,11 @@ class AccountingGateway(Protocol):
     ) -> dict[str, Any]: ...
 
     def find_by(self, entity: str, field_name: str, value: str) -> list[dict[str, Any]]: ...
+
+
+class Lease(Protocol):
+    """One holder at a time per name, with an expiry."""
+
+    def acquire(self, name: str, holder: str, now: float, ttl: float) -> bool: ...
+
+    def release(self, name: str, holder: str) -> None: ...

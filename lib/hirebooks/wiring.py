@@ -7,16 +7,18 @@ knows how to assemble a Pusher from them, so push_document and flush_buffer buil
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from hirebooks import errors as E
 from hirebooks.clock import SystemClock
 from hirebooks.hirehop.client import PACERS, HireHopClient
-from hirebooks.ports import Clock, IdMap, Outbox, SecretStore, SettingsRepository
+from hirebooks.ports import Clock, IdMap, Lease, Outbox, SecretStore, SettingsRepository
 from hirebooks.qbo.client import QboHttpClient
 from hirebooks.qbo.tokens import StoredTokenProvider
 from hirebooks.retry import RetryPolicy
+from hirebooks.sync.flush import FlushReport, flush_company
 from hirebooks.sync.model import DONE
 from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
 
@@ -102,3 +104,32 @@ def live_push(company_id: int, entry_ids: list[str], deps: SyncDeps, budget_seco
         outcome: PushOutcome = push_and_record(pusher, deps.outbox, entry)
         results.append({"entry": entry.entry_id, "status": outcome.status, "reason": outcome.reason})
     return results
+
+
+def flush(
+    company_ids: list[int], deps: SyncDeps, lease: Lease, time_left: Callable[[], float], margin: float = 5.0
+) -> list[FlushReport]:
+    """Flush each company's buffer in turn while time lasts (the rest is for the next run)."""
+    reports = []
+    for company_id in company_ids:
+        if time_left() < margin:
+            break
+        settings = deps.settings.get(company_id)
+        realms = [p.realm_id for p in settings.packages.values()] if settings else []
+
+        def make_pusher(company: int = company_id) -> Pusher:
+            return build_pusher(company, deps, call_deadline=max(time_left() - margin, 1.0))
+
+        reports.append(
+            flush_company(
+                company_id,
+                outbox=deps.outbox,
+                lease=lease,
+                realms=realms,
+                make_pusher=make_pusher,
+                clock=deps.clock,
+                time_left=time_left,
+                margin=margin,
+            )
+        )
+    return reports

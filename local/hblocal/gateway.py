@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from hirebooks.config import intake_settings, live_settings
+from hirebooks.config import flush_settings, intake_settings, live_settings
 from simcore.server import ServerThread
 from werkzeug.wrappers import Request, Response
 
@@ -93,6 +93,7 @@ class LocalGateway:
                     os.environ[key] = resolved
         intake_settings.cache_clear()  # settings are read once per process: read them again for these tables
         live_settings.cache_clear()
+        flush_settings.cache_clear()
 
     @contextmanager
     def container(self, route: Route) -> Iterator[Callable[..., Any]]:

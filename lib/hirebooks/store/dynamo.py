@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hirebooks.sync.intake import sha256_hex
-from hirebooks.sync.model import Link, OutboxEntry, TenantRecord
+from hirebooks.sync.model import DONE, PARKED, PARKED_STATUSES, Link, OutboxEntry, TenantRecord
 from hirebooks.sync.settings import CompanySettings
 
 
@@ -50,6 +50,8 @@ class DynamoOutbox:
             "next_attempt_at": Decimal(str(entry.next_attempt_at)),
             "history": _to_dynamo(entry.history),
         }
+        if entry.status not in DONE:
+            item["waiting_pk"] = f"C#{entry.company_id}"
         try:
             self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as exc:
@@ -63,20 +65,33 @@ class DynamoOutbox:
         return None if item is None else self._entry(item)
 
     def mark(self, entry: OutboxEntry, status: str, reason: str, *, next_attempt_at: float = 0.0, now: float) -> None:
+        """Record an attempt. Entries that wait stay in the Waiting index (due at next_attempt_at; PARKED for those
+        that wait for a person); done ones leave it."""
         step = {"at": Decimal(str(now)), "what": status, "reason": reason[:500]}
+        if status in PARKED_STATUSES:
+            next_attempt_at = PARKED
+        values: dict[str, Any] = {
+            ":s": status,
+            ":r": reason,
+            ":one": 1,
+            ":n": Decimal(str(next_attempt_at)),
+            ":h": [step],
+            ":empty": [],
+        }
+        expression = (
+            "SET #s = :s, reason = :r, attempts = attempts + :one, next_attempt_at = :n, "
+            "history = list_append(if_not_exists(history, :empty), :h)"
+        )
+        if status in DONE:
+            expression += " REMOVE waiting_pk"
+        else:
+            expression += ", waiting_pk = :w"
+            values[":w"] = f"C#{entry.company_id}"
         self.table.update_item(
             Key=self._key(entry.company_id, entry.entry_id),
-            UpdateExpression="SET #s = :s, reason = :r, attempts = attempts + :one, next_attempt_at = :n, "
-            "history = list_append(if_not_exists(history, :empty), :h)",
+            UpdateExpression=expression,
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":s": status,
-                ":r": reason,
-                ":one": 1,
-                ":n": Decimal(str(next_attempt_at)),
-                ":h": [step],
-                ":empty": [],
-            },
+            ExpressionAttributeValues=values,
         )
         entry.status, entry.reason, entry.attempts = status, reason, entry.attempts + 1
         entry.next_attempt_at = next_attempt_at
@@ -98,6 +113,25 @@ class DynamoOutbox:
             next_attempt_at=float(item.get("next_attempt_at", 0)),
             history=list(item.get("history", [])),
         )
+
+    def list_waiting(self, company_id: int, due_by: float | None = None) -> list[OutboxEntry]:
+        """Entries that wait (the buffer), oldest due first; with `due_by`, only those due by then."""
+        condition = "waiting_pk = :w" + (" AND next_attempt_at <= :d" if due_by is not None else "")
+        values: dict[str, Any] = {":w": f"C#{company_id}"}
+        if due_by is not None:
+            values[":d"] = Decimal(str(due_by))
+        out: list[OutboxEntry] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": "Waiting",
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        while True:
+            page = self.table.query(**kwargs)
+            out.extend(self._entry(item) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def list_company(self, company_id: int) -> list[OutboxEntry]:
         """Every entry of a company (a key query, never a scan)."""
@@ -216,3 +250,48 @@ class DynamoSettings:
         self.table.put_item(
             Item={"pk": f"C#{settings.company_id}", "sk": "SETTINGS", "data": settings.model_dump_json()}
         )
+        self.table.put_item(
+            Item={"pk": "COMPANIES", "sk": f"C#{settings.company_id}", "company_id": settings.company_id}
+        )
+
+
+class DynamoLease:
+    """One holder at a time per name (a realm), with an expiry so a crashed holder never blocks for ever."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def acquire(self, name: str, holder: str, now: float, ttl: float) -> bool:
+        try:
+            self.table.put_item(
+                Item={"pk": f"LEASE#{name}", "sk": "LEASE", "holder": holder, "expires_at": Decimal(str(now + ttl))},
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR holder = :me",
+                ExpressionAttributeValues={":now": Decimal(str(now)), ":me": holder},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release(self, name: str, holder: str) -> None:
+        try:
+            self.table.delete_item(
+                Key={"pk": f"LEASE#{name}", "sk": "LEASE"},
+                ConditionExpression="holder = :me",
+                ExpressionAttributeValues={":me": holder},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+
+class DynamoCompanies:
+    """Which HireHop companies have a set-up (the scheduled flush visits each): one key query."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def all(self) -> list[int]:
+        page = self.table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "COMPANIES"})
+        return sorted(int(item["company_id"]) for item in page.get("Items", []))

@@ -58,3 +58,6 @@ class OutboxEntry:
 # Outbox statuses. "synced" and "skipped" are done; the rest wait in the buffer, each with a reason.
 DONE = ("synced", "skipped", "discarded")
 WAITING = ("pending", "retry", "needs_setup", "waiting_for_connection", "rejected")
+# These wait for a person (fix the set-up, then retry or discard), so no flush picks them up by itself.
+PARKED_STATUSES = ("needs_setup", "rejected")
+PARKED = 9.0e15  # "due" never: the Waiting index sorts them last

@@ -14,6 +14,7 @@ A document whose content hash has not changed is not sent again.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,7 @@ from . import mapping as M
 from .model import Link, OutboxEntry
 from .settings import CompanySettings, Package
 
+CONNECTION_RECHECK = 900.0  # an entry waiting for the connection is tried again every 15 minutes
 ENTITY = {"invoice": "Invoice", "credit_note": "CreditMemo", "purchase_order": "PurchaseOrder", "payment": "Payment"}
 KIND_ROW = {"invoice": 1, "credit_note": 2, "payment": 6}
 APPROVED = 2
@@ -493,13 +495,26 @@ def push_and_record(
         outbox.mark(entry, "needs_setup", str(exc), now=now)
         return PushOutcome("needs_setup", str(exc))
     except E.ReconnectNeededError as exc:
-        outbox.mark(entry, "waiting_for_connection", f"QuickBooks needs reconnecting: {exc}", now=now)
+        outbox.mark(
+            entry,
+            "waiting_for_connection",
+            f"QuickBooks needs reconnecting: {exc}",
+            next_attempt_at=now + CONNECTION_RECHECK,
+            now=now,
+        )
         return PushOutcome("waiting_for_connection", str(exc))
     except E.AuthError as exc:
-        outbox.mark(entry, "waiting_for_connection", f"QuickBooks or HireHop refused our credentials: {exc}", now=now)
+        outbox.mark(
+            entry,
+            "waiting_for_connection",
+            f"QuickBooks or HireHop refused our credentials: {exc}",
+            next_attempt_at=now + CONNECTION_RECHECK,
+            now=now,
+        )
         return PushOutcome("waiting_for_connection", str(exc))
     except E.TransientError as exc:
-        delay = retry_after * (2 ** min(entry.attempts, 6))
+        # Exponential backoff with full jitter: spread the retries of a backlog instead of stampeding.
+        delay = random.uniform(0.5, 1.0) * retry_after * (2 ** min(entry.attempts, 8))
         outbox.mark(entry, "retry", f"will retry: {exc}", next_attempt_at=now + delay, now=now)
         return PushOutcome("retry", str(exc))
     except E.HireBooksError as exc:
