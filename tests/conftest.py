@@ -411,3 +411,13 @@ def live(intake: IntakeWorld, qbo: QboWorld) -> Iterator[LiveWorld]:
     finally:
         os.environ.pop("QBO_API_BASE_URL", None)
         live_settings.cache_clear()
+
+
+ADMIN_TOKEN = "admin-secret-for-tests"
+
+
+@pytest.fixture
+def flush_api(live: LiveWorld) -> LiveWorld:
+    """The live world with an admin token for the admin routes."""
+    live.secrets.put("admin-token", ADMIN_TOKEN)
+    return live

@@ -7,11 +7,9 @@ import threading
 import time
 from typing import Any
 
-import pytest
 import requests
 from hblocal.gateway import LambdaContext, LocalGateway, load_handler
 from hirebooks.store.dynamo import DynamoLease, DynamoSettings
-from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.flush import FlushReport, flush_company, latest_per_document
 from hirebooks.sync.model import OutboxEntry
 
@@ -158,13 +156,6 @@ def test_a_transient_failure_backs_off_with_jitter(sync: SyncWorld) -> None:
     (entry,) = sync.outbox.list_waiting(sync.company_id)
     assert entry.status == "retry" and 30 <= entry.next_attempt_at - before <= 61
     assert flush(sync).due == 0  # not due yet
-
-
-@pytest.fixture
-def flush_api(live: LiveWorld) -> Any:
-    secrets = SecretsManagerStore(live.intake.aws.aws.client("secretsmanager"), "hirebooks-local")
-    secrets.put("admin-token", "admin-secret-for-tests")
-    return live
 
 
 def test_post_buffer_flush_needs_the_admin_token_and_flushes(flush_api: LiveWorld) -> None:
