@@ -112,22 +112,70 @@ def test_a_crashed_flushs_lease_expires(sync: SyncWorld) -> None:
 
 
 def test_a_flush_given_two_seconds_stops_cleanly_and_the_next_finishes(sync: SyncWorld) -> None:
+    """70 invoices need three batches; each batch call takes 0.6 s. Given two seconds (and a half-second margin),
+    the flush sends what fits, stops between batches, leaves nothing half-done, and the next flush finishes."""
     buffered(sync)
     job = sync.hh.ids["jobs"][0]
-    for _ in range(12):
+    for _ in range(70):
         inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
         queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
-    sync.qbo.control.faults({"kind": "latency", "delay": 0.15, "methods": ["POST"]})
+    sync.qbo.control.faults({"kind": "latency", "delay": 0.6, "path": "/batch"})
     first = flush(sync, seconds=2.0, margin=0.5)
-    assert first.stopped_early and 0 < first.pushed < 12
+    assert first.stopped_early and 0 < first.pushed < 70, first
+    assert first.still_waiting == {"pending": 70 - first.pushed}
     links = [
         sync.idmap.get(sync.company_id, US, f"invoice:{e.doc_id}") for e in sync.outbox.list_company(sync.company_id)
     ]
+    assert sum(1 for link in links if link is not None and link.state == "synced") == first.pushed
     assert all(link is None or link.state == "synced" for link in links)  # nothing half-done
     assert len(sync.objects("Invoice")) == first.pushed
     second = flush(sync)
-    assert first.pushed + second.pushed == 12 and not second.stopped_early
-    assert len(sync.objects("Invoice")) == 12 and sync.outbox.list_waiting(sync.company_id) == []
+    assert first.pushed + second.pushed == 70 and not second.stopped_early
+    assert len(sync.objects("Invoice")) == 70 and sync.outbox.list_waiting(sync.company_id) == []
+
+
+def test_the_flush_uses_batches_of_at_most_30(sync: SyncWorld) -> None:
+    buffered(sync)
+    job = sync.hh.ids["jobs"][0]
+    for _ in range(35):
+        inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
+        queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
+    sync.qbo.control.reset_counters()
+    report = flush(sync)
+    assert report.pushed == 35 and report.batches == 2
+    counters = sync.qbo.control.counters(US)
+    assert counters["batches"] == 2 and counters["reads"] <= 3  # once contacts and items are known: no reads
+
+
+def test_a_lost_batch_answer_doubles_nothing(sync: SyncWorld) -> None:
+    """The batch commits but its answer is lost: the retried batch is replayed (same items, same request id)."""
+    buffered(sync)
+    job = sync.hh.ids["jobs"][0]
+    for _ in range(5):
+        inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
+        queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
+    sync.qbo.control.faults({"kind": "lost_answer", "path": "/batch", "remaining": 1})
+    report = flush(sync)
+    assert report.pushed == 5 and len(sync.objects("Invoice")) == 5
+    assert sync.qbo.control.counters(US)["replays"] == 1
+
+
+def test_a_batch_that_never_answers_leaves_intents_found_by_docnumber_next_time(sync: SyncWorld) -> None:
+    """Every attempt of a batch is lost (it committed each time... once, by its request id): the entries wait with
+    their intents; the next flush looks the invoices up by DocNumber and creates nothing twice."""
+    buffered(sync)
+    job = sync.hh.ids["jobs"][0]
+    for _ in range(3):
+        inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
+        queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
+    sync.qbo.control.faults({"kind": "lost_answer", "path": "/batch"})
+    first = flush(sync)
+    assert first.still_waiting == {"retry": 3} and len(sync.objects("Invoice")) == 3
+    sync.qbo.control.clear_faults()
+    for entry in sync.outbox.list_waiting(sync.company_id):
+        sync.outbox.mark(entry, "retry", entry.reason, next_attempt_at=0.0, now=time.time())
+    second = flush(sync)
+    assert second.pushed == 3 and len(sync.objects("Invoice")) == 3
 
 
 def test_a_parked_entry_waits_until_someone_retries_it(sync: SyncWorld) -> None:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from hirebooks import errors as E
 from hirebooks.ports import Clock, Lease, Outbox
 
+from .batch import send_in_batches
 from .model import OutboxEntry
-from .push import Pusher, push_and_record
+from .push import Pusher
 
 ORDER = {"contact": 0, "invoice": 1, "purchase_order": 1, "credit_note": 2, "payment": 3}
 DUE_STATUSES = ("pending", "retry", "waiting_for_connection")
@@ -36,6 +37,7 @@ class FlushReport:
     still_waiting: dict[str, int] = field(default_factory=dict)
     stopped_early: bool = False
     busy: bool = False  # another flush holds this company's realms
+    batches: int = 0  # QuickBooks batch calls made
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -47,6 +49,7 @@ class FlushReport:
             "still_waiting": self.still_waiting,
             "stopped_early": self.stopped_early,
             "busy": self.busy,
+            "batches": self.batches,
         }
 
 
@@ -110,20 +113,23 @@ def flush_company(
         for entry, newer in older:
             outbox.mark(entry, "skipped", f"superseded by entry {newer[:10]}: only the latest version is sent", now=now)
             report.superseded += 1
-        waiting: dict[str, int] = {}
+        stages: dict[int, list[OutboxEntry]] = {}
         for entry in latest:
-            if time_left() < margin:
-                report.stopped_early = True
-                waiting["pending"] = waiting.get("pending", 0) + 1
-                continue
-            outcome = push_and_record(pusher, outbox, entry, force=True)
-            if outcome.status == "synced":
-                report.pushed += 1
-            elif outcome.status == "skipped":
-                report.unchanged += 1
-            else:
-                waiting[outcome.status] = waiting.get(outcome.status, 0) + 1
-        report.still_waiting = waiting
+            stages.setdefault(ORDER.get(entry.doc_kind, 9), []).append(entry)
+        run = send_in_batches(
+            [stages[k] for k in sorted(stages)],
+            pusher=pusher,
+            outbox=outbox,
+            clock=clock,
+            time_left=time_left,
+            margin=margin,
+        )
+        report.pushed, report.unchanged, report.batches = run.pushed, run.unchanged, run.batches
+        report.still_waiting = dict(run.waiting)
+        if run.stopped_early:
+            report.stopped_early = True
+            left = report.due - report.superseded - run.pushed - run.unchanged - sum(run.waiting.values())
+            report.still_waiting["pending"] = report.still_waiting.get("pending", 0) + max(left, 0)
         return report
     finally:
         for realm in held:

@@ -42,6 +42,34 @@ class PushOutcome:
     qbo_id: str | None = None
 
 
+@dataclass
+class PlannedWrite:
+    """A document's create or update, prepared but not sent: a flush sends many of them in QuickBooks batches."""
+
+    gateway: AccountingGateway
+    key: str
+    entity: str
+    op: str  # "create" or "update"
+    body: dict[str, Any]
+    digest: str
+    request_id: str
+    link: Link
+    label: str
+    package: Package
+    after: Callable[[str], str] | None = None  # runs with the QuickBooks id once written (credit applications)
+
+    def batch_body(self) -> dict[str, Any]:
+        if self.op == "update":
+            return {**self.body, "Id": self.link.qbo_id, "SyncToken": self.link.sync_token or "0", "sparse": True}
+        return self.body
+
+
+class _Planned(Exception):  # a control-flow signal: the write is planned, not sent
+    def __init__(self, write: PlannedWrite) -> None:
+        super().__init__(write.key)
+        self.write = write
+
+
 class RunCache:
     """Reads shared by every document of one run: one billing_list per job, depots and contacts once."""
 
@@ -101,8 +129,24 @@ class Pusher:
         self.idmap = idmap
         self.clock = clock
         self.cache = cache or RunCache(source)
+        self._plan_key: str | None = None
 
     # ================================================================== entry point
+    def plan(self, entry: OutboxEntry, *, force: bool = False) -> PushOutcome | PlannedWrite:
+        """Like push, but the document's own create or update (in the simple cases) is returned, not sent.
+        Dependencies are written at once; anything unusual (a lost create, a deleted twin) is pushed as usual."""
+        data = entry.payload.get("data", {})
+        if entry.doc_kind == "contact":
+            return self.push(entry, force=force)
+        doc_id = str(data.get("OWNER_DEPOSIT") or entry.doc_id) if entry.doc_kind == "payment" else entry.doc_id
+        self._plan_key = f"{entry.doc_kind}:{doc_id}"
+        try:
+            return self.push(entry, force=force)
+        except _Planned as planned:
+            return planned.write
+        finally:
+            self._plan_key = None
+
     def push(self, entry: OutboxEntry, *, force: bool = False) -> PushOutcome:
         """Push what the entry names. `force` pushes a buffered package's document too (a sync)."""
         data = entry.payload.get("data", {})
@@ -285,17 +329,50 @@ class Pusher:
         return found[0] if len(found) == 1 else None
 
     def _upsert(
-        self, key: str, entity: str, body: dict[str, Any], gateway: AccountingGateway, hirehop_id: str
+        self,
+        key: str,
+        entity: str,
+        body: dict[str, Any],
+        gateway: AccountingGateway,
+        hirehop_id: str,
+        *,
+        package: Package | None = None,
+        label: str = "",
+        after: Callable[[str], str] | None = None,
     ) -> tuple[str, str]:
         """Create or sparse-update one document; returns (what happened, QuickBooks id)."""
         realm = gateway.realm_id
         digest = M.content_hash(body)
         link = self._link(realm, key)
         generation = link.generation if link is not None else 0
+        if key == self._plan_key and package is not None and (link is None or link.state == "synced"):
+            rid = request_id(str(self.company_id), key, hirehop_id, digest[:16], generation)
+            if link is None:
+                intent = Link(
+                    self.company_id,
+                    realm,
+                    key,
+                    entity,
+                    "creating",
+                    rid,
+                    digest,
+                    generation=generation,
+                    doc_number=body.get("DocNumber"),
+                    updated_at=self._now(),
+                )
+                raise _Planned(
+                    PlannedWrite(gateway, key, entity, "create", body, digest, rid, intent, label, package, after)
+                )
+            if link.content_hash != digest and link.qbo_id:
+                raise _Planned(
+                    PlannedWrite(gateway, key, entity, "update", body, digest, rid, link, label, package, after)
+                )
         if link is not None and link.state == "creating":
             found = self._lookup(entity, body, gateway)  # the earlier create may have landed
             if found is not None:
                 link = self._save(link, found, link.content_hash)
+                if link.content_hash == digest:
+                    return "created", link.qbo_id or ""  # by the earlier attempt, whose answer we never had
         if link is not None and link.state == "synced" and link.qbo_id:
             if link.content_hash == digest:
                 return "unchanged", link.qbo_id
@@ -331,11 +408,25 @@ class Pusher:
         entity = ENTITY[kind]
         customer = self._customer(doc, gateway)
         body = M.sales_document(kind, doc, package, customer, self._item_for(package, gateway))
-        what, qbo_id = self._upsert(f"{kind}:{doc['ID']}", entity, body, gateway, str(doc["ID"]))
-        outcome = _outcome(what, entity, body["DocNumber"], package, qbo_id)
+        after: Callable[[str], str] | None = None
         if kind == "credit_note" and doc.get("OWNER"):
-            applied = self._apply_credit(doc, package, gateway, customer, qbo_id)
-            outcome = PushOutcome(outcome.status, outcome.reason + applied, entity, qbo_id)
+
+            def after(credit_id: str) -> str:
+                return self._apply_credit(doc, package, gateway, customer, credit_id)
+
+        what, qbo_id = self._upsert(
+            f"{kind}:{doc['ID']}",
+            entity,
+            body,
+            gateway,
+            str(doc["ID"]),
+            package=package,
+            label=body["DocNumber"],
+            after=after,
+        )
+        outcome = _outcome(what, entity, body["DocNumber"], package, qbo_id)
+        if after is not None:
+            outcome = PushOutcome(outcome.status, outcome.reason + after(qbo_id), entity, qbo_id)
         return outcome
 
     # ---------------------------------------------------------------- money applied to an invoice
@@ -430,7 +521,15 @@ class Pusher:
     def _push_purchase_order(self, po: dict[str, Any], package: Package, gateway: AccountingGateway) -> PushOutcome:
         vendor = self._vendor(int(po.get("SUPPLIER_ID") or 0), po, gateway)
         body = M.purchase_order(po, package, vendor)
-        what, qbo_id = self._upsert(f"purchase_order:{po['ID']}", "PurchaseOrder", body, gateway, str(po["ID"]))
+        what, qbo_id = self._upsert(
+            f"purchase_order:{po['ID']}",
+            "PurchaseOrder",
+            body,
+            gateway,
+            str(po["ID"]),
+            package=package,
+            label=body["DocNumber"],
+        )
         return _outcome(what, "PurchaseOrder", body["DocNumber"], package, qbo_id)
 
     def _push_payment(
@@ -445,7 +544,15 @@ class Pusher:
         customer = self._customer({**deposit, "JOB_ID": job_id, **self._client_names(job_id, deposit)}, gateway)
         applied = self._capped_applications(gateway.realm_id, job_id, applications)
         body = M.payment(deposit, applied, package, customer, invoice_ids)
-        what, qbo_id = self._upsert(f"payment:{deposit['ID']}", "Payment", body, gateway, str(deposit["ID"]))
+        what, qbo_id = self._upsert(
+            f"payment:{deposit['ID']}",
+            "Payment",
+            body,
+            gateway,
+            str(deposit["ID"]),
+            package=package,
+            label=body["PaymentRefNum"],
+        )
         return _outcome(what, "Payment", body["PaymentRefNum"], package, qbo_id)
 
     def _client_names(self, job_id: int, deposit: dict[str, Any]) -> dict[str, Any]:
@@ -484,17 +591,14 @@ def _outcome(what: str, entity: str, label: str, package: Package, qbo_id: str) 
 
 
 # ====================================================================== recording outcomes
-def push_and_record(
-    pusher: Pusher, outbox: Any, entry: OutboxEntry, *, force: bool = False, retry_after: float = 60.0
+def record_failure(
+    outbox: Any, entry: OutboxEntry, exc: E.HireBooksError, *, now: float, retry_after: float = 60.0
 ) -> PushOutcome:
-    """Push and write the outcome on the entry: synced, or waiting with a reason a bookkeeper can act on."""
-    now = pusher.clock.time()
-    try:
-        outcome = pusher.push(entry, force=force)
-    except E.NeedsSetupError as exc:
+    """Write why an entry waits, in words a bookkeeper can act on, and when it is due again."""
+    if isinstance(exc, E.NeedsSetupError):
         outbox.mark(entry, "needs_setup", str(exc), now=now)
         return PushOutcome("needs_setup", str(exc))
-    except E.ReconnectNeededError as exc:
+    if isinstance(exc, E.ReconnectNeededError):
         outbox.mark(
             entry,
             "waiting_for_connection",
@@ -503,7 +607,7 @@ def push_and_record(
             now=now,
         )
         return PushOutcome("waiting_for_connection", str(exc))
-    except E.AuthError as exc:
+    if isinstance(exc, E.AuthError):
         outbox.mark(
             entry,
             "waiting_for_connection",
@@ -512,13 +616,27 @@ def push_and_record(
             now=now,
         )
         return PushOutcome("waiting_for_connection", str(exc))
-    except E.TransientError as exc:
+    if isinstance(exc, E.TransientError):
         # Exponential backoff with full jitter: spread the retries of a backlog instead of stampeding.
         delay = random.uniform(0.5, 1.0) * retry_after * (2 ** min(entry.attempts, 8))
         outbox.mark(entry, "retry", f"will retry: {exc}", next_attempt_at=now + delay, now=now)
         return PushOutcome("retry", str(exc))
-    except E.HireBooksError as exc:
-        outbox.mark(entry, "rejected", f"QuickBooks or HireHop refused it: {exc}", now=now)
-        return PushOutcome("rejected", str(exc))
-    outbox.mark(entry, {"pending": "pending"}.get(outcome.status, outcome.status), outcome.reason, now=now)
+    outbox.mark(entry, "rejected", f"QuickBooks or HireHop refused it: {exc}", now=now)
+    return PushOutcome("rejected", str(exc))
+
+
+def record_outcome(outbox: Any, entry: OutboxEntry, outcome: PushOutcome, *, now: float) -> PushOutcome:
+    outbox.mark(entry, outcome.status, outcome.reason, now=now)
     return outcome
+
+
+def push_and_record(
+    pusher: Pusher, outbox: Any, entry: OutboxEntry, *, force: bool = False, retry_after: float = 60.0
+) -> PushOutcome:
+    """Push and write the outcome on the entry: synced, or waiting with a reason a bookkeeper can act on."""
+    now = pusher.clock.time()
+    try:
+        outcome = pusher.push(entry, force=force)
+    except E.HireBooksError as exc:
+        return record_failure(outbox, entry, exc, now=now, retry_after=retry_after)
+    return record_outcome(outbox, entry, outcome, now=now)
