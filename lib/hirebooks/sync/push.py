@@ -130,6 +130,7 @@ class Pusher:
         self.clock = clock
         self.cache = cache or RunCache(source)
         self._plan_key: str | None = None
+        self._known: dict[tuple[str, str], Link] = {}  # synced customers, vendors and items, for this run
 
     # ================================================================== entry point
     def plan(self, entry: OutboxEntry, *, force: bool = False) -> PushOutcome | PlannedWrite:
@@ -191,7 +192,13 @@ class Pusher:
         return self.clock.time()
 
     def _link(self, realm: str, key: str) -> Link | None:
-        return self.idmap.get(self.company_id, realm, key)
+        known = self._known.get((realm, key))
+        if known is not None:
+            return known
+        link = self.idmap.get(self.company_id, realm, key)
+        if link is not None and link.state == "synced" and key.startswith(("item:", "contact:", "oneoff:")):
+            self._known[(realm, key)] = link  # they rarely change, and every document asks
+        return link
 
     def _ensure_party(self, party: M.Party, gateway: AccountingGateway, hirehop_id: str) -> str:
         """By id map first, then by exact name, and create only when neither matches (DESIGN, Contacts)."""
