@@ -80,10 +80,6 @@ class RunCache:
         self._depots: dict[int, dict[str, Any]] | None = None
         self._contacts: dict[int, dict[str, Any]] | None = None
 
-    def forget_job(self, job_id: int) -> None:
-        self._billing.pop(job_id, None)
-        self._pos.pop(job_id, None)
-
     def rows(self, job_id: int, kind: int) -> list[dict[str, Any]]:
         if job_id not in self._billing:
             self._billing[job_id] = self.source.billing_list(job_id)
