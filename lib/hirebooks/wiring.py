@@ -107,6 +107,20 @@ def live_push(company_id: int, entry_ids: list[str], deps: SyncDeps, budget_seco
     return results
 
 
+def _groups_sharing_realms(realms_of: dict[int, set[str]]) -> list[list[int]]:
+    """Companies that share a QuickBooks company must take turns (one lease per realm); the rest need not."""
+    groups: list[tuple[set[str], list[int]]] = []
+    for company, realms in realms_of.items():
+        joined = [g for g in groups if g[0] & realms]
+        merged_realms, merged = set(realms), [company]
+        for g in joined:
+            merged_realms |= g[0]
+            merged = g[1] + merged
+            groups.remove(g)
+        groups.append((merged_realms, merged))
+    return [companies for _, companies in groups]
+
+
 def flush(
     company_ids: list[int],
     deps: SyncDeps,
@@ -115,13 +129,16 @@ def flush(
     margin: float = 5.0,
     parallel: int = 8,
 ) -> list[FlushReport]:
-    """Flush companies side by side (each holds its own realms' leases, so realms go in parallel and none waits
-    behind another's backlog); each stops with the margin before time runs out."""
+    """Flush companies side by side where they use different QuickBooks companies (realms go in parallel and none
+    waits behind another's backlog), one after another where they share one; each stops with the margin."""
+    if not company_ids or time_left() < margin:
+        return []
+    realms_of: dict[int, set[str]] = {}
+    for company_id in company_ids:
+        settings = deps.settings.get(company_id)
+        realms_of[company_id] = {p.realm_id for p in settings.packages.values()} if settings else set()
 
     def one(company_id: int) -> FlushReport:
-        settings = deps.settings.get(company_id)
-        realms = [p.realm_id for p in settings.packages.values()] if settings else []
-
         def make_pusher() -> Pusher:
             return build_pusher(company_id, deps, call_deadline=max(time_left() - margin, 1.0))
 
@@ -129,14 +146,16 @@ def flush(
             company_id,
             outbox=deps.outbox,
             lease=lease,
-            realms=realms,
+            realms=sorted(realms_of[company_id]),
             make_pusher=make_pusher,
             clock=deps.clock,
             time_left=time_left,
             margin=margin,
         )
 
-    if not company_ids or time_left() < margin:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(company_ids)))) as pool:
-        return list(pool.map(one, company_ids))
+    def in_turn(group: list[int]) -> list[FlushReport]:
+        return [one(company_id) for company_id in group if time_left() >= margin]
+
+    groups = _groups_sharing_realms(realms_of)
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(groups)))) as pool:
+        return [report for reports in pool.map(in_turn, groups) for report in reports]

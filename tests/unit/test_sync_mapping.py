@@ -169,3 +169,10 @@ def test_payment_links_invoices_and_leaves_the_rest_unapplied() -> None:
     assert body["DepositToAccountRef"] == {"value": "35"}
     with pytest.raises(NeedsSetupError, match="bank account"):
         M.payment(deposit, apps, US_PACKAGE, "c1", {"9": "q9"})
+
+
+def test_companies_sharing_a_realm_take_turns() -> None:
+    from hirebooks.wiring import _groups_sharing_realms
+
+    groups = _groups_sharing_realms({1: {"a"}, 2: {"b"}, 3: {"a", "c"}, 4: {"c"}, 5: set()})
+    assert sorted(sorted(g) for g in groups) == [[1, 3, 4], [2], [5]]
