@@ -21,10 +21,9 @@ from hirebooks.adminapi import check_admin, company_id, json_object
 from hirebooks.config import flush_settings
 from hirebooks.observability import logger, metrics, tracer
 from hirebooks.ports import Lease
-from hirebooks.store.dynamo import DynamoCompanies, DynamoIdMap, DynamoLease, DynamoOutbox, DynamoSettings
-from hirebooks.store.secrets import SecretsManagerStore
+from hirebooks.store.dynamo import DynamoCompanies, DynamoLease
 from hirebooks.sync.buffer import BufferError, BufferFilter, discard, report, retry
-from hirebooks.wiring import SyncDeps, flush
+from hirebooks.wiring import SyncDeps, flush, sync_deps_from
 
 app = APIGatewayHttpResolver()
 
@@ -43,15 +42,7 @@ def build_deps() -> Deps:
     dynamodb = boto3.resource("dynamodb")
     settings_table = dynamodb.Table(settings.SETTINGS_TABLE_NAME)
     return Deps(
-        sync=SyncDeps(
-            settings=DynamoSettings(settings_table),
-            outbox=DynamoOutbox(dynamodb.Table(settings.OUTBOX_TABLE_NAME)),
-            idmap=DynamoIdMap(dynamodb.Table(settings.IDMAP_TABLE_NAME)),
-            secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.SECRETS_PREFIX),
-            qbo_base_url=settings.QBO_API_BASE_URL,
-            hirehop_per_minute=settings.HIREHOP_REQUESTS_PER_MINUTE,
-            hirehop_per_second=settings.HIREHOP_REQUESTS_PER_SECOND,
-        ),
+        sync=sync_deps_from(settings, dynamodb, boto3.client("secretsmanager")),
         lease=DynamoLease(settings_table),
         companies=DynamoCompanies(settings_table),
         margin_seconds=settings.FLUSH_MARGIN_SECONDS,

@@ -20,10 +20,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from hirebooks.config import live_settings
 from hirebooks.observability import logger, metrics, tracer
 from hirebooks.ports import TenantDirectory
-from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoSettings, DynamoTenantDirectory
-from hirebooks.store.secrets import SecretsManagerStore
+from hirebooks.store.dynamo import DynamoTenantDirectory
 from hirebooks.sync.intake import IntakeRejected, accept_hirehop_event
-from hirebooks.wiring import SyncDeps, live_push
+from hirebooks.wiring import SyncDeps, live_push, sync_deps_from
 
 app = APIGatewayHttpResolver()
 
@@ -44,15 +43,7 @@ def build_deps() -> Deps:
     settings_table = dynamodb.Table(settings.SETTINGS_TABLE_NAME)
     return Deps(
         tenants=DynamoTenantDirectory(settings_table),
-        sync=SyncDeps(
-            settings=DynamoSettings(settings_table),
-            outbox=DynamoOutbox(dynamodb.Table(settings.OUTBOX_TABLE_NAME)),
-            idmap=DynamoIdMap(dynamodb.Table(settings.IDMAP_TABLE_NAME)),
-            secrets=SecretsManagerStore(boto3.client("secretsmanager"), settings.SECRETS_PREFIX),
-            qbo_base_url=settings.QBO_API_BASE_URL,
-            hirehop_per_minute=settings.HIREHOP_REQUESTS_PER_MINUTE,
-            hirehop_per_second=settings.HIREHOP_REQUESTS_PER_SECOND,
-        ),
+        sync=sync_deps_from(settings, dynamodb, boto3.client("secretsmanager")),
         max_bytes=settings.MAX_EVENT_BYTES,
         budget_seconds=settings.LIVE_PUSH_BUDGET_SECONDS,
         margin_seconds=settings.LIVE_PUSH_MARGIN_SECONDS,

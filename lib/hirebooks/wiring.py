@@ -14,11 +14,14 @@ from typing import Any
 
 from hirebooks import errors as E
 from hirebooks.clock import SystemClock
+from hirebooks.config import LiveSettings
 from hirebooks.hirehop.client import PACERS, HireHopClient
 from hirebooks.ports import Clock, IdMap, Lease, Outbox, SecretStore, SettingsRepository
 from hirebooks.qbo.client import QboHttpClient
 from hirebooks.qbo.tokens import StoredTokenProvider
 from hirebooks.retry import RetryPolicy
+from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoSettings
+from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.flush import FlushReport, flush_company
 from hirebooks.sync.model import DONE
 from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
@@ -38,6 +41,19 @@ class SyncDeps:
     clock: Clock = field(default_factory=SystemClock)
     hirehop_per_minute: int = 60
     hirehop_per_second: int = 3
+
+
+def sync_deps_from(settings: LiveSettings, dynamodb: Any, secretsmanager: Any) -> SyncDeps:
+    """The stores and settings a push or a flush works with, from the function's environment."""
+    return SyncDeps(
+        settings=DynamoSettings(dynamodb.Table(settings.SETTINGS_TABLE_NAME)),
+        outbox=DynamoOutbox(dynamodb.Table(settings.OUTBOX_TABLE_NAME)),
+        idmap=DynamoIdMap(dynamodb.Table(settings.IDMAP_TABLE_NAME)),
+        secrets=SecretsManagerStore(secretsmanager, settings.SECRETS_PREFIX),
+        qbo_base_url=settings.QBO_API_BASE_URL,
+        hirehop_per_minute=settings.HIREHOP_REQUESTS_PER_MINUTE,
+        hirehop_per_second=settings.HIREHOP_REQUESTS_PER_SECOND,
+    )
 
 
 def build_pusher(company_id: int, deps: SyncDeps, *, call_deadline: float | None = None) -> Pusher:

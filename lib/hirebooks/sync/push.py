@@ -601,23 +601,13 @@ def record_failure(
     if isinstance(exc, E.NeedsSetupError):
         outbox.mark(entry, "needs_setup", str(exc), now=now)
         return PushOutcome("needs_setup", str(exc))
-    if isinstance(exc, E.ReconnectNeededError):
-        outbox.mark(
-            entry,
-            "waiting_for_connection",
-            f"QuickBooks needs reconnecting: {exc}",
-            next_attempt_at=now + CONNECTION_RECHECK,
-            now=now,
+    if isinstance(exc, E.AuthError):  # ReconnectNeededError included
+        why = (
+            "QuickBooks needs reconnecting"
+            if isinstance(exc, E.ReconnectNeededError)
+            else ("QuickBooks or HireHop refused our credentials")
         )
-        return PushOutcome("waiting_for_connection", str(exc))
-    if isinstance(exc, E.AuthError):
-        outbox.mark(
-            entry,
-            "waiting_for_connection",
-            f"QuickBooks or HireHop refused our credentials: {exc}",
-            next_attempt_at=now + CONNECTION_RECHECK,
-            now=now,
-        )
+        outbox.mark(entry, "waiting_for_connection", f"{why}: {exc}", next_attempt_at=now + CONNECTION_RECHECK, now=now)
         return PushOutcome("waiting_for_connection", str(exc))
     if isinstance(exc, E.TransientError):
         # Exponential backoff with full jitter: spread the retries of a backlog instead of stampeding.
