@@ -8,7 +8,6 @@ The work is in hirebooks.sync.flush, hirebooks.sync.buffer and hirebooks.wiring.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -17,12 +16,11 @@ import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from hirebooks.adminapi import check_admin, company_id, json_object
+from hirebooks.adminapi import change_request, flush_request, report_request
 from hirebooks.config import flush_settings
 from hirebooks.observability import logger, metrics, tracer
 from hirebooks.ports import Lease
 from hirebooks.store.dynamo import DynamoCompanies, DynamoLease
-from hirebooks.sync.buffer import BufferError, BufferFilter, discard, report, retry
 from hirebooks.wiring import SyncDeps, flush, sync_deps_from
 
 app = APIGatewayHttpResolver()
@@ -59,71 +57,39 @@ def _run(deps: Deps, context: LambdaContext, company_ids: list[int]) -> list[dic
     return [r.as_dict() for r in reports]
 
 
-def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+def _json(answer: tuple[int, dict[str, Any]]) -> Response:
+    return Response(status_code=answer[0], content_type="application/json", body=json.dumps(answer[1]))
 
 
-def _refused(error: BufferError) -> Response:
-    metrics.add_metric(name="AdminRequestRejected", unit=MetricUnit.Count, value=1)
-    return _json(error.status, error.body())
-
-
-def _admin(deps: Deps) -> None:
-    check_admin((app.current_event.headers or {}).get("authorization"), deps.sync.secrets)
+def _auth() -> str | None:
+    return (app.current_event.headers or {}).get("authorization")
 
 
 @app.post("/buffer/flush")
 def flush_route() -> Response:
     deps: Deps = app.context["deps"]
-    try:
-        _admin(deps)
-        company = company_id(json_object(app.current_event.body).get("company_id"), required=False)
-    except BufferError as error:
-        return _refused(error)
-    ids = [company] if company else deps.companies.all()
-    return _json(200, {"reports": _run(deps, app.lambda_context, ids)})
+    return _json(
+        flush_request(
+            _auth(),
+            app.current_event.body,
+            deps.sync.secrets,
+            deps.companies.all,
+            lambda ids: _run(deps, app.lambda_context, ids),
+        )
+    )
 
 
 @app.get("/buffer")
 def report_route() -> Response:
     deps: Deps = app.context["deps"]
     query = app.current_event.query_string_parameters or {}
-    try:
-        _admin(deps)
-        company = company_id(query.get("company_id")) or 0
-        flt = BufferFilter.parse(query.get("status"), query.get("type"), query.get("package"))
-    except BufferError as error:
-        return _refused(error)
-    result = report(company, deps.sync.outbox, deps.sync.settings.get(company), flt)
-    metrics.add_metric(name="BufferReportServed", unit=MetricUnit.Count, value=1)
-    return _json(200, result.as_dict())
+    return _json(report_request(_auth(), query, deps.sync.secrets, deps.sync.outbox, deps.sync.settings))
 
 
 @app.post("/buffer/<entry_id>/<action>")
 def change_route(entry_id: str, action: str) -> Response:
     deps: Deps = app.context["deps"]
-    try:
-        _admin(deps)
-        body = json_object(app.current_event.body)
-        company = company_id(body.get("company_id")) or 0
-        by = str(body.get("by") or "admin API")
-        if action == "retry":
-            entry = retry(company, entry_id, deps.sync.outbox, by=by, now=time.time())
-        elif action == "discard":
-            entry = discard(
-                company,
-                entry_id,
-                deps.sync.outbox,
-                by=str(body.get("by") or ""),
-                why=str(body.get("why") or ""),
-                now=time.time(),
-            )
-        else:
-            raise BufferError(404, "not_found", "Buffer entries can be retried or discarded.")
-    except BufferError as error:
-        return _refused(error)
-    metrics.add_metric(name=f"BufferEntry{action.title()}", unit=MetricUnit.Count, value=1)
-    return _json(200, {"id": entry.entry_id, "status": entry.status, "reason": entry.reason})
+    return _json(change_request(_auth(), entry_id, action, app.current_event.body, deps.sync.secrets, deps.sync.outbox))
 
 
 @logger.inject_lambda_context(clear_state=True)

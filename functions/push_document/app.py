@@ -7,7 +7,6 @@ The work is in hirebooks.sync.intake; this file parses the event, wires the adap
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -15,14 +14,12 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from hirebooks.config import live_settings
 from hirebooks.observability import logger, metrics, tracer
 from hirebooks.ports import TenantDirectory
 from hirebooks.store.dynamo import DynamoTenantDirectory
-from hirebooks.sync.intake import IntakeRejected, accept_hirehop_event
-from hirebooks.wiring import SyncDeps, live_push, sync_deps_from
+from hirebooks.wiring import SyncDeps, receive_hirehop_event, sync_deps_from
 
 app = APIGatewayHttpResolver()
 
@@ -60,43 +57,16 @@ def hirehop_event(tenant: str) -> Response:
     event = app.current_event
     raw = event.decoded_body or ""
     body = raw.encode() if isinstance(raw, str) else raw
-    try:
-        result = accept_hirehop_event(
-            tenant_token=tenant,
-            body=body,
-            tenants=deps.tenants,
-            outbox=deps.sync.outbox,
-            now=time.time(),
-            max_bytes=deps.max_bytes,
-        )
-    except IntakeRejected as rejected:
-        metrics.add_metric(name="HireHopEventRejected", unit=MetricUnit.Count, value=1)
-        logger.warning("HireHop event rejected", extra={"code": rejected.code, "status": rejected.status})
-        return _json(rejected.status, rejected.body())
-    if result.entry_ids:
-        metrics.add_metric(name="HireHopEventAccepted", unit=MetricUnit.Count, value=1)
-    else:
-        metrics.add_metric(name="HireHopEventNoted", unit=MetricUnit.Count, value=1)
-    answer = result.body()
-    if result.entry_ids:
-        # Live mode: the event is stored; now push it, within what is left of API Gateway's 30 seconds.
-        left = app.lambda_context.get_remaining_time_in_millis() / 1000 - deps.margin_seconds
-        company_id = int(json.loads(body)["company_id"])
-        answer["pushed"] = live_push(company_id, result.entry_ids, deps.sync, min(deps.budget_seconds, left))
-        for pushed in answer["pushed"]:
-            name = "DocumentsPushed" if pushed["status"] == "synced" else "DocumentsBuffered"
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    logger.info(
-        "HireHop event accepted",
-        extra={
-            "entries": result.entry_ids,
-            "kind": result.classification.kind,
-            "note": result.classification.reason,
-            "duplicate": result.duplicate,
-            "pushed": [p["status"] for p in answer.get("pushed", [])],
-        },
+    left = app.lambda_context.get_remaining_time_in_millis() / 1000 - deps.margin_seconds
+    status, answer = receive_hirehop_event(
+        tenant,
+        body,
+        tenants=deps.tenants,
+        sync=deps.sync,
+        max_bytes=deps.max_bytes,
+        budget_seconds=min(deps.budget_seconds, left),
     )
-    return _json(202, answer)
+    return _json(status, answer)
 
 
 @app.not_found

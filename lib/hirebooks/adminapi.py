@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
-from hirebooks.ports import SecretStore
-from hirebooks.sync.buffer import BufferError
+from aws_lambda_powertools.metrics import MetricUnit
+
+from hirebooks.observability import metrics
+from hirebooks.ports import Outbox, SecretStore, SettingsRepository
+from hirebooks.sync.buffer import BufferError, BufferFilter, discard, report, retry
 
 ADMIN_TOKEN_SECRET = "admin-token"  # noqa: S105 - the secret's name, not its value
 
@@ -40,3 +45,61 @@ def json_object(raw: str | None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BufferError(400, "invalid_json", "The body must be a JSON object.")
     return body
+
+
+# ------------------------------------------------------------------ the buffer's routes (served by flush_buffer)
+Answer = tuple[int, dict[str, Any]]
+
+
+def _refused(error: BufferError) -> Answer:
+    metrics.add_metric(name="AdminRequestRejected", unit=MetricUnit.Count, value=1)
+    return error.status, error.body()
+
+
+def flush_request(
+    authorization: str | None,
+    raw_body: str | None,
+    secrets: SecretStore,
+    all_companies: Callable[[], list[int]],
+    run: Callable[[list[int]], list[dict[str, Any]]],
+) -> Answer:
+    try:
+        check_admin(authorization, secrets)
+        company = company_id(json_object(raw_body).get("company_id"), required=False)
+    except BufferError as error:
+        return _refused(error)
+    return 200, {"reports": run([company] if company else all_companies())}
+
+
+def report_request(
+    authorization: str | None, query: dict[str, str], secrets: SecretStore, outbox: Outbox, settings: SettingsRepository
+) -> Answer:
+    try:
+        check_admin(authorization, secrets)
+        company = company_id(query.get("company_id")) or 0
+        flt = BufferFilter.parse(query.get("status"), query.get("type"), query.get("package"))
+    except BufferError as error:
+        return _refused(error)
+    metrics.add_metric(name="BufferReportServed", unit=MetricUnit.Count, value=1)
+    return 200, report(company, outbox, settings.get(company), flt).as_dict()
+
+
+def change_request(
+    authorization: str | None, entry_id: str, action: str, raw_body: str | None, secrets: SecretStore, outbox: Outbox
+) -> Answer:
+    try:
+        check_admin(authorization, secrets)
+        body = json_object(raw_body)
+        company = company_id(body.get("company_id")) or 0
+        if action == "retry":
+            entry = retry(company, entry_id, outbox, by=str(body.get("by") or "admin API"), now=time.time())
+        elif action == "discard":
+            entry = discard(
+                company, entry_id, outbox, by=str(body.get("by") or ""), why=str(body.get("why") or ""), now=time.time()
+            )
+        else:
+            raise BufferError(404, "not_found", "Buffer entries can be retried or discarded.")
+    except BufferError as error:
+        return _refused(error)
+    metrics.add_metric(name=f"BufferEntry{action.title()}", unit=MetricUnit.Count, value=1)
+    return 200, {"id": entry.entry_id, "status": entry.status, "reason": entry.reason}

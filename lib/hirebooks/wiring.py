@@ -6,23 +6,28 @@ knows how to assemble a Pusher from them, so push_document and flush_buffer buil
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from hirebooks import errors as E
 from hirebooks.clock import SystemClock
 from hirebooks.config import LiveSettings
 from hirebooks.hirehop.client import PACERS, HireHopClient
-from hirebooks.ports import Clock, IdMap, Lease, Outbox, SecretStore, SettingsRepository
+from hirebooks.observability import logger, metrics
+from hirebooks.ports import Clock, IdMap, Lease, Outbox, SecretStore, SettingsRepository, TenantDirectory
 from hirebooks.qbo.client import QboHttpClient
 from hirebooks.qbo.tokens import StoredTokenProvider
 from hirebooks.retry import RetryPolicy
 from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoSettings
 from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.flush import FlushReport, flush_company
+from hirebooks.sync.intake import IntakeRejected, accept_hirehop_event
 from hirebooks.sync.model import DONE
 from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
 
@@ -175,3 +180,51 @@ def flush(
     groups = _groups_sharing_realms(realms_of)
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(groups)))) as pool:
         return [report for reports in pool.map(in_turn, groups) for report in reports]
+
+
+def receive_hirehop_event(
+    tenant_token: str,
+    body: bytes,
+    *,
+    tenants: TenantDirectory,
+    sync: SyncDeps,
+    max_bytes: int,
+    budget_seconds: float,
+) -> tuple[int, dict[str, Any]]:
+    """push_document's work: accept (or refuse) the event, then, in live mode, push it within the budget.
+    Returns the HTTP status and the JSON answer."""
+    try:
+        result = accept_hirehop_event(
+            tenant_token=tenant_token,
+            body=body,
+            tenants=tenants,
+            outbox=sync.outbox,
+            now=time.time(),
+            max_bytes=max_bytes,
+        )
+    except IntakeRejected as rejected:
+        metrics.add_metric(name="HireHopEventRejected", unit=MetricUnit.Count, value=1)
+        logger.warning("HireHop event rejected", extra={"code": rejected.code, "status": rejected.status})
+        return rejected.status, rejected.body()
+    answer = result.body()
+    if result.entry_ids:
+        metrics.add_metric(name="HireHopEventAccepted", unit=MetricUnit.Count, value=1)
+        # Live mode: the event is stored; now push it, within what is left of API Gateway's 30 seconds.
+        company_id = int(json.loads(body)["company_id"])
+        answer["pushed"] = live_push(company_id, result.entry_ids, sync, budget_seconds)
+        for pushed in answer["pushed"]:
+            name = "DocumentsPushed" if pushed["status"] == "synced" else "DocumentsBuffered"
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="HireHopEventNoted", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "HireHop event accepted",
+        extra={
+            "entries": result.entry_ids,
+            "kind": result.classification.kind,
+            "note": result.classification.reason,
+            "duplicate": result.duplicate,
+            "pushed": [p["status"] for p in answer.get("pushed", [])],
+        },
+    )
+    return 202, answer
