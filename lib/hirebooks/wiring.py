@@ -30,6 +30,7 @@ from hirebooks.sync.flush import FlushReport, flush_company
 from hirebooks.sync.intake import IntakeRejected, accept_hirehop_event
 from hirebooks.sync.model import DONE
 from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
+from hirebooks.sync.settings import CompanySettings
 
 
 def hirehop_secret_name(company_id: int) -> str:
@@ -61,9 +62,12 @@ def sync_deps_from(settings: LiveSettings, dynamodb: Any, secretsmanager: Any) -
     )
 
 
-def build_pusher(company_id: int, deps: SyncDeps, *, call_deadline: float | None = None) -> Pusher:
-    """Raises NeedsSetupError when the company is not set up or has no HireHop token."""
-    settings = deps.settings.get(company_id)
+def build_pusher(
+    company_id: int, deps: SyncDeps, *, call_deadline: float | None = None, settings: CompanySettings | None = None
+) -> Pusher:
+    """Raises NeedsSetupError when the company is not set up or has no HireHop token. Pass `settings` when the
+    caller has just read them."""
+    settings = settings or deps.settings.get(company_id)
     if settings is None:
         raise E.NeedsSetupError(
             f"HireBooks has no set-up for HireHop company {company_id} yet: create an accounting package first"
@@ -154,14 +158,14 @@ def flush(
     waits behind another's backlog), one after another where they share one; each stops with the margin."""
     if not company_ids or time_left() < margin:
         return []
-    realms_of: dict[int, set[str]] = {}
-    for company_id in company_ids:
-        settings = deps.settings.get(company_id)
-        realms_of[company_id] = {p.realm_id for p in settings.packages.values()} if settings else set()
+    settings_of = {company_id: deps.settings.get(company_id) for company_id in company_ids}
+    realms_of = {c: ({p.realm_id for p in s.packages.values()} if s else set()) for c, s in settings_of.items()}
 
     def one(company_id: int) -> FlushReport:
         def make_pusher() -> Pusher:
-            return build_pusher(company_id, deps, call_deadline=max(time_left() - margin, 1.0))
+            return build_pusher(
+                company_id, deps, call_deadline=max(time_left() - margin, 1.0), settings=settings_of[company_id]
+            )
 
         return flush_company(
             company_id,

@@ -43,6 +43,14 @@ def queue(sync: SyncWorld, kind: str, doc: dict[str, Any]) -> OutboxEntry:
     return sync.entry(kind, doc)
 
 
+def queue_invoices(sync: SyncWorld, count: int) -> None:
+    """Approved invoices on the first job, each waiting in the buffer."""
+    job = sync.hh.ids["jobs"][0]
+    for _ in range(count):
+        inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
+        queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
+
+
 def test_only_the_latest_version_of_an_edited_document_is_sent(sync: SyncWorld) -> None:
     buffered(sync)
     job = sync.hh.ids["jobs"][0]
@@ -83,10 +91,7 @@ def test_latest_per_document_orders_by_dependency() -> None:
 
 def test_two_flushes_of_one_realm_started_together_do_not_both_work(sync: SyncWorld) -> None:
     buffered(sync)
-    job = sync.hh.ids["jobs"][0]
-    for _ in range(4):
-        inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
-        queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
+    queue_invoices(sync, 4)
     sync.qbo.control.faults({"kind": "latency", "delay": 0.2})  # long enough to overlap
     reports: list[FlushReport] = []
     threads = [threading.Thread(target=lambda: reports.append(flush(sync))) for _ in range(2)]
@@ -115,10 +120,7 @@ def test_a_flush_given_two_seconds_stops_cleanly_and_the_next_finishes(sync: Syn
     """70 invoices need three batches; each batch call takes 0.6 s. Given two seconds (and a half-second margin),
     the flush sends what fits, stops between batches, leaves nothing half-done, and the next flush finishes."""
     buffered(sync)
-    job = sync.hh.ids["jobs"][0]
-    for _ in range(70):
-        inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
-        queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
+    queue_invoices(sync, 70)
     sync.qbo.control.faults({"kind": "latency", "delay": 0.6, "path": "/batch"})
     first = flush(sync, seconds=2.0, margin=0.5)
     assert first.stopped_early and 0 < first.pushed < 70, first
@@ -136,10 +138,7 @@ def test_a_flush_given_two_seconds_stops_cleanly_and_the_next_finishes(sync: Syn
 
 def test_the_flush_uses_batches_of_at_most_30(sync: SyncWorld) -> None:
     buffered(sync)
-    job = sync.hh.ids["jobs"][0]
-    for _ in range(35):
-        inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
-        queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
+    queue_invoices(sync, 35)
     sync.qbo.control.reset_counters()
     report = flush(sync)
     assert report.pushed == 35 and report.batches == 2
@@ -150,10 +149,7 @@ def test_the_flush_uses_batches_of_at_most_30(sync: SyncWorld) -> None:
 def test_a_lost_batch_answer_doubles_nothing(sync: SyncWorld) -> None:
     """The batch commits but its answer is lost: the retried batch is replayed (same items, same request id)."""
     buffered(sync)
-    job = sync.hh.ids["jobs"][0]
-    for _ in range(5):
-        inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
-        queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
+    queue_invoices(sync, 5)
     sync.qbo.control.faults({"kind": "lost_answer", "path": "/batch", "remaining": 1})
     report = flush(sync)
     assert report.pushed == 5 and len(sync.objects("Invoice")) == 5
@@ -164,10 +160,7 @@ def test_a_batch_that_never_answers_leaves_intents_found_by_docnumber_next_time(
     """Every attempt of a batch is lost (it committed each time... once, by its request id): the entries wait with
     their intents; the next flush looks the invoices up by DocNumber and creates nothing twice."""
     buffered(sync)
-    job = sync.hh.ids["jobs"][0]
-    for _ in range(3):
-        inv = sync.hh.act("create_invoice", job_id=job, lines=[HIRE])
-        queue(sync, "invoice", sync.hh.act("approve_invoice", invoice_id=inv["ID"]))
+    queue_invoices(sync, 3)
     sync.qbo.control.faults({"kind": "lost_answer", "path": "/batch"})
     first = flush(sync)
     assert first.still_waiting == {"retry": 3} and len(sync.objects("Invoice")) == 3

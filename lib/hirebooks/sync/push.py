@@ -208,7 +208,7 @@ class Pusher:
                 obj = gateway.update(
                     party.entity,
                     {**body, "Id": link.qbo_id, "SyncToken": link.sync_token or "0"},
-                    request_id=request_id(str(self.company_id), party.key, hirehop_id, digest[:16], link.generation),
+                    request_id=self._rid(party.key, hirehop_id, digest, link.generation),
                 )
                 self._save(link, obj, digest)
             return link.qbo_id
@@ -302,10 +302,31 @@ class Pusher:
         generation: int = 0,
         purpose: str = "",
     ) -> str:
-        rid = request_id(str(self.company_id), key, hirehop_id, digest[:16], generation)
+        link = self._intent(key, entity, body, realm, hirehop_id, digest, generation, purpose)
+        self.idmap.put(link)  # the intent, before the write
+        obj = gateway.create(entity, body, request_id=link.request_id)
+        return self._save(link, obj, digest).qbo_id or ""
+
+    def _rid(self, key: str, hirehop_id: str, digest: str, generation: int) -> str:
+        """The deterministic request id of one write: document, content and generation."""
+        return request_id(str(self.company_id), key, hirehop_id, digest[:16], generation)
+
+    def _intent(
+        self,
+        key: str,
+        entity: str,
+        body: dict[str, Any],
+        realm: str,
+        hirehop_id: str,
+        digest: str,
+        generation: int,
+        purpose: str = "",
+    ) -> Link:
+        """The id map's record of a create about to happen, with its deterministic request id."""
+        rid = self._rid(key, hirehop_id, digest, generation)
         if purpose:
             rid = derived(rid, purpose)
-        link = Link(
+        return Link(
             self.company_id,
             realm,
             key,
@@ -317,9 +338,6 @@ class Pusher:
             doc_number=body.get("DocNumber"),
             updated_at=self._now(),
         )
-        self.idmap.put(link)  # the intent, before the write
-        obj = gateway.create(entity, body, request_id=rid)
-        return self._save(link, obj, digest).qbo_id or ""
 
     def _lookup(self, entity: str, body: dict[str, Any], gateway: AccountingGateway) -> dict[str, Any] | None:
         """Find a document an earlier attempt may have created: by DocNumber, or a payment by its reference."""
@@ -349,24 +367,15 @@ class Pusher:
         link = self._link(realm, key)
         generation = link.generation if link is not None else 0
         if key == self._plan_key and package is not None and (link is None or link.state == "synced"):
-            rid = request_id(str(self.company_id), key, hirehop_id, digest[:16], generation)
             if link is None:
-                intent = Link(
-                    self.company_id,
-                    realm,
-                    key,
-                    entity,
-                    "creating",
-                    rid,
-                    digest,
-                    generation=generation,
-                    doc_number=body.get("DocNumber"),
-                    updated_at=self._now(),
-                )
+                intent = self._intent(key, entity, body, realm, hirehop_id, digest, generation)
                 raise _Planned(
-                    PlannedWrite(gateway, key, entity, "create", body, digest, rid, intent, label, package, after)
+                    PlannedWrite(
+                        gateway, key, entity, "create", body, digest, intent.request_id, intent, label, package, after
+                    )
                 )
             if link.content_hash != digest and link.qbo_id:
+                rid = self._rid(key, hirehop_id, digest, generation)
                 raise _Planned(
                     PlannedWrite(gateway, key, entity, "update", body, digest, rid, link, label, package, after)
                 )
@@ -379,7 +388,7 @@ class Pusher:
         if link is not None and link.state == "synced" and link.qbo_id:
             if link.content_hash == digest:
                 return "unchanged", link.qbo_id
-            rid = request_id(str(self.company_id), key, hirehop_id, digest[:16], generation)
+            rid = self._rid(key, hirehop_id, digest, generation)
             try:
                 obj = gateway.update(
                     entity, {**body, "Id": link.qbo_id, "SyncToken": link.sync_token or "0"}, request_id=rid
@@ -401,7 +410,7 @@ class Pusher:
             obj = gateway.update(
                 entity,
                 {**body, "Id": link.qbo_id, "SyncToken": link.sync_token or "0"},
-                request_id=request_id(str(self.company_id), key, hirehop_id, digest[:16], generation),
+                request_id=self._rid(key, hirehop_id, digest, generation),
             )
             self._save(link, obj, digest)
             return "linked", link.qbo_id or ""
