@@ -13,10 +13,11 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from hblocal.aws import LocalAws, create_tables
+from hblocal.aws import LocalAws, create_queues, create_tables
 from hblocal.gateway import LocalGateway
+from hblocal.queues import QueuePoller
 from hhsim import HireHopSimulator
-from hirebooks.config import live_settings
+from hirebooks.config import live_settings, webhook_settings
 from hirebooks.hirehop.client import HireHopClient
 from hirebooks.qbo.client import QboHttpClient, RetryPolicy
 from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient, TokenSet
@@ -28,7 +29,7 @@ from hirebooks.sync.model import OutboxEntry
 from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
 from hirebooks.sync.reconcile import Reconciliation, reconcile
 from hirebooks.sync.settings import CompanySettings, Package
-from hirebooks.wiring import hirehop_secret_name
+from hirebooks.wiring import SyncDeps, build_pusher, hirehop_secret_name, sync_deps_from
 from qbosim import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, QboSimulator
 from qbosim.control import SimControl
 
@@ -123,7 +124,9 @@ class AwsWorld:
 def local_aws() -> Iterator[AwsWorld]:
     """moto's server on loopback, with the template's tables, for the whole session."""
     aws = LocalAws().start()
-    tables = create_tables(aws.client("dynamodb"), f"test-{uuid.uuid4().hex[:6]}")
+    prefix = f"test-{uuid.uuid4().hex[:6]}"
+    tables = create_tables(aws.client("dynamodb"), prefix)
+    tables.update(create_queues(aws.client("sqs"), prefix))  # Ref gives a queue's URL, as in CloudFormation
     try:
         yield AwsWorld(aws, tables)
     finally:
@@ -421,3 +424,103 @@ def flush_api(live: LiveWorld) -> LiveWorld:
     """The live world with an admin token for the admin routes."""
     live.secrets.put("admin-token", ADMIN_TOKEN)
     return live
+
+
+_realm_ids = itertools.count(9130350000100001)
+
+
+@dataclass
+class InboundWorld:
+    """QuickBooks to HireHop: a fresh US QuickBooks company (ids in the id map's reverse index are per realm, and
+    the session's tables outlive each test's simulator) whose signed webhooks go to the gateway's qb_webhook, and
+    the SQS poller standing in for the event source mapping."""
+
+    live: LiveWorld
+    realm: str
+    poller: QueuePoller
+    verifier: str
+
+    @property
+    def gateway_url(self) -> str:
+        return self.live.intake.gateway_url
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.gateway_url}/quickbooks/webhook"
+
+    def sync_world(self) -> SyncDeps:
+        return sync_deps_from(live_settings(), boto3.resource("dynamodb"), boto3.client("secretsmanager"))
+
+    def push(self, kind: str, doc: dict[str, Any]) -> Any:
+        """Push a HireHop document to QuickBooks as push_document would (through the library, not an event)."""
+        deps = self.sync_world()
+        pusher = build_pusher(self.live.intake.company_id, deps)
+        entry = OutboxEntry(
+            self.live.intake.company_id,
+            uuid.uuid4().hex[:32],
+            kind,
+            str(doc["ID"]),
+            f"{kind}.test",
+            "2026-12-04 10:00:00",
+            time.time(),
+            {"data": doc, "changes": {}},
+        )
+        deps.outbox.put_if_absent(entry)
+        return push_and_record(pusher, deps.outbox, entry)
+
+    def ui(self, entity: str, body: dict[str, Any], operation: str = "create") -> dict[str, Any]:
+        """Act in QuickBooks as a bookkeeper would (its webhooks fire)."""
+        return self.live.qbo.control.ui(self.realm, entity, body, operation)
+
+    def deliver(self, seconds: float = 20.0) -> None:
+        """Wait until QuickBooks has delivered its webhooks and the worker has emptied the queue."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            state = self.live.qbo.control.webhooks()
+            if state["waiting"] == 0 and state["head"] is None:
+                break
+            time.sleep(0.05)
+        assert self.poller.drain(max(deadline - time.monotonic(), 1.0)), "the queue did not drain"
+
+    def invoice(self, invoice_id: int) -> dict[str, Any]:
+        state = requests.get(f"{self.live.intake.hirehop_url}/_sim/companies/{self.live.intake.company_id}").json()
+        return dict(next(i for i in state["invoices"] if int(i["ID"]) == invoice_id))
+
+    def billing(self, job_id: int) -> list[dict[str, Any]]:
+        resp = requests.get(
+            f"{self.live.intake.hirehop_url}/php_functions/billing_list.php",
+            params={"main_id": job_id, "type": 1, "token": self.live.intake.api_token},
+        )
+        return list(resp.json()["rows"])
+
+
+@pytest.fixture
+def inbound(live: LiveWorld) -> Iterator[InboundWorld]:
+    qbo = live.qbo
+    realm = str(next(_realm_ids))
+    qbo.sim.add_realm("US", realm)
+    qbo.connect(realm)
+    live.secrets.put(StoredTokenProvider.secret_name(realm), qbo.tokens.tokens(realm).to_secret())
+    bank = qbo.first(realm, "Account", AccountType="Bank")["Id"]
+    package = package_from_sim(qbo, US, "us", realm_id=realm, bank_accounts={"1": bank})
+    settings = live.settings.model_copy(update={"packages": {"us": package}, "depot_packages": {}})
+    DynamoSettings(live.intake.aws.table("SettingsTable")).put(settings)
+    live.settings = settings
+    verifier = f"verifier-{uuid.uuid4().hex[:8]}"
+    live.secrets.put("intuit-verifier-token", verifier)
+    url = f"{live.intake.gateway_url}/quickbooks/webhook"
+    qbo.control.webhooks(url=url, verifier_token=verifier, enabled=True)
+    sqs = live.intake.aws.aws.client("sqs")
+    # A queue of this test's own (the template's, by name), so nothing left by another test reaches this one.
+    queue_url = sqs.create_queue(QueueName=f"{live.intake.aws.tables['QboChangesQueue'].rsplit('/', 1)[-1]}-{realm}")[
+        "QueueUrl"
+    ]
+    os.environ["QBO_CHANGES_QUEUE_URL"] = queue_url
+    webhook_settings.cache_clear()
+    gateway = live.intake.gateway
+    poller = QueuePoller(sqs, queue_url, lambda event: gateway.invoke("QbWebhookFunction", event)).start()
+    try:
+        yield InboundWorld(live, realm, poller, verifier)
+    finally:
+        poller.stop()
+        qbo.control.webhooks(enabled=False)

@@ -103,3 +103,22 @@ def change_request(
         return _refused(error)
     metrics.add_metric(name=f"BufferEntry{action.title()}", unit=MetricUnit.Count, value=1)
     return 200, {"id": entry.entry_id, "status": entry.status, "reason": entry.reason}
+
+
+def sweep_request(
+    authorization: str | None,
+    raw_body: str | None,
+    secrets: SecretStore,
+    run: Callable[[list[str] | None], list[dict[str, Any]]],
+) -> Answer:
+    """POST /quickbooks/sweep (served by qb_webhook): the CDC sweep now, for every realm or the ones named."""
+    try:
+        check_admin(authorization, secrets)
+        realms = json_object(raw_body).get("realm_ids")
+        if realms is not None and (
+            not isinstance(realms, list) or not all(isinstance(r, str | int) and str(r).isdigit() for r in realms)
+        ):
+            raise BufferError(422, "invalid_realms", "realm_ids must be a list of QuickBooks company ids (digits).")
+    except BufferError as error:
+        return _refused(error)
+    return 200, {"sweeps": run([str(r) for r in realms] if realms else None)}

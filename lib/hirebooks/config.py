@@ -47,3 +47,15 @@ class FlushSettings(LiveSettings):
 @lru_cache(maxsize=1)
 def flush_settings() -> FlushSettings:
     return FlushSettings.model_validate(dict(os.environ))
+
+
+class WebhookSettings(LiveSettings):
+    """What qb_webhook needs: its queue, the inbound log, and the stores the write-back reads and writes."""
+
+    QBO_CHANGES_QUEUE_URL: str = Field(min_length=1)
+    INBOUND_TABLE_NAME: str = Field(min_length=1)
+
+
+@lru_cache(maxsize=1)
+def webhook_settings() -> WebhookSettings:
+    return WebhookSettings.model_validate(dict(os.environ))

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from hirebooks.sync.model import Link, OutboxEntry
+    from decimal import Decimal
+
+    from hirebooks.sync.model import Link, OutboxEntry, WritebackRecord
     from hirebooks.sync.settings import CompanySettings
 
 
@@ -138,3 +140,55 @@ class Lease(Protocol):
     def acquire(self, name: str, holder: str, now: float, ttl: float) -> bool: ...
 
     def release(self, name: str, holder: str) -> None: ...
+
+
+class WritebackLedger(Protocol):
+    """Per QuickBooks payment: the version HireHop holds (so an older event changes nothing) and the jobs touched."""
+
+    def get(self, realm_id: str, entity: str, qbo_id: str) -> WritebackRecord | None: ...
+
+    def put(self, record: WritebackRecord) -> None: ...
+
+
+class ChangeReader(Protocol):
+    """QuickBooks for one realm, read-only: the current version of a changed object."""
+
+    def read(self, entity: str, entity_id: str) -> dict[str, Any]: ...
+
+
+class MoneyBook(Protocol):
+    """HireHop's payments: what the write-back reads and writes (every write with no_webhook=1)."""
+
+    def billing_list(self, job_id: int) -> dict[str, Any]: ...
+
+    def save_deposit(
+        self,
+        *,
+        job_id: int,
+        amount: Decimal,
+        bank_id: int,
+        date: str,
+        description: str,
+        memo: str,
+        client_id: int | None = None,
+        package_id: int | None = None,
+        looked: bool = False,
+    ) -> int: ...
+
+    def apply_payment(
+        self,
+        *,
+        job_id: int,
+        deposit_id: int,
+        invoice_id: int,
+        amount: Decimal,
+        date: str,
+        description: str,
+        memo: str,
+        bank_id: int,
+        looked: bool = False,
+    ) -> int: ...
+
+    def edit_deposit(self, *, deposit_id: int, amount: Decimal) -> None: ...
+
+    def edit_application(self, *, application_id: int, amount: Decimal) -> None: ...

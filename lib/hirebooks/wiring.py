@@ -8,29 +8,51 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from hirebooks import errors as E
 from hirebooks.clock import SystemClock
-from hirebooks.config import LiveSettings
+from hirebooks.config import LiveSettings, WebhookSettings
 from hirebooks.hirehop.client import PACERS, HireHopClient
 from hirebooks.observability import logger, metrics
-from hirebooks.ports import Clock, IdMap, Lease, Outbox, SecretStore, SettingsRepository, TenantDirectory
+from hirebooks.ports import (
+    Clock,
+    IdMap,
+    Lease,
+    Outbox,
+    SecretStore,
+    SettingsRepository,
+    TenantDirectory,
+    WritebackLedger,
+)
 from hirebooks.qbo.client import QboHttpClient
 from hirebooks.qbo.tokens import StoredTokenProvider
 from hirebooks.retry import RetryPolicy
-from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoSettings
+from hirebooks.store.dynamo import (
+    DynamoCompanies,
+    DynamoIdMap,
+    DynamoInboundLog,
+    DynamoLease,
+    DynamoOutbox,
+    DynamoSettings,
+    DynamoWritebackLedger,
+)
+from hirebooks.store.queues import SqsChangeQueue
 from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.flush import FlushReport, flush_company
+from hirebooks.sync.inbound import process_change, receive_quickbooks_webhook, sweep_realm
 from hirebooks.sync.intake import IntakeRejected, accept_hirehop_event
 from hirebooks.sync.model import DONE
 from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
 from hirebooks.sync.settings import CompanySettings
+from hirebooks.sync.writeback import QboChange, WriteBack, WritebackOutcome
 
 
 def hirehop_secret_name(company_id: int) -> str:
@@ -232,3 +254,159 @@ def receive_hirehop_event(
         },
     )
     return 202, answer
+
+
+# ====================================================================== QuickBooks to HireHop (qb_webhook)
+INTUIT_VERIFIER_SECRET = "intuit-verifier-token"  # noqa: S105 - a secret's name, not a secret
+
+
+def qbo_reader(deps: SyncDeps, realm_id: str) -> QboHttpClient:
+    return QboHttpClient(
+        base_url=deps.qbo_base_url,
+        realm_id=realm_id,
+        tokens=StoredTokenProvider(deps.secrets, deps.clock),
+        clock=deps.clock,
+        retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4),
+    )
+
+
+def build_writeback(deps: SyncDeps, ledger: WritebackLedger) -> WriteBack:
+    def hirehop_for(company_id: int, settings: CompanySettings) -> HireHopClient:
+        token = deps.secrets.get(hirehop_secret_name(company_id))
+        if not token:
+            raise E.NeedsSetupError(f"HireBooks has no HireHop API token for company {company_id}")
+        return HireHopClient(
+            base_url=settings.hirehop_url,
+            token=token,
+            clock=deps.clock,
+            pacer=PACERS.for_token(token, deps.clock, deps.hirehop_per_minute, deps.hirehop_per_second),
+        )
+
+    return WriteBack(
+        idmap=deps.idmap,
+        ledger=ledger,
+        settings=deps.settings,
+        reader_for=lambda realm_id: qbo_reader(deps, realm_id),
+        hirehop_for=hirehop_for,
+        clock=deps.clock,
+    )
+
+
+def realms_to_sweep(deps: SyncDeps, company_ids: list[int]) -> list[str]:
+    realms: set[str] = set()
+    for company_id in company_ids:
+        settings = deps.settings.get(company_id)
+        if settings is not None:
+            realms |= {p.realm_id for p in settings.packages.values()}
+    return sorted(realms)
+
+
+@dataclass
+class InboundDeps:
+    """qb_webhook's stores: the sync's, plus its queue, its inbound log and the write-back ledger."""
+
+    sync: SyncDeps
+    queue: SqsChangeQueue
+    log: DynamoInboundLog
+    ledger: WritebackLedger
+    lease: Lease
+    companies: DynamoCompanies
+    _verifier: str | None = None
+
+    def verifier_token(self) -> str:
+        if self._verifier is None:
+            self._verifier = self.sync.secrets.get(INTUIT_VERIFIER_SECRET) or ""
+        return self._verifier
+
+
+def inbound_deps_from(settings: WebhookSettings, dynamodb: Any, secretsmanager: Any, sqs: Any) -> InboundDeps:
+    sync = sync_deps_from(settings, dynamodb, secretsmanager)
+    settings_table = dynamodb.Table(settings.SETTINGS_TABLE_NAME)
+    return InboundDeps(
+        sync=sync,
+        queue=SqsChangeQueue(sqs, settings.QBO_CHANGES_QUEUE_URL),
+        log=DynamoInboundLog(dynamodb.Table(settings.INBOUND_TABLE_NAME)),
+        ledger=DynamoWritebackLedger(dynamodb.Table(settings.IDMAP_TABLE_NAME)),
+        lease=DynamoLease(settings_table),
+        companies=DynamoCompanies(settings_table),
+    )
+
+
+def receive_quickbooks(raw_body: bytes, signature: str | None, deps: InboundDeps) -> tuple[int, dict[str, Any]]:
+    """qb_webhook's HTTP work: verify, park or enqueue, answer (no QuickBooks or HireHop call on this path)."""
+    metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
+    answer = receive_quickbooks_webhook(
+        raw_body, signature, deps.verifier_token(), queue=deps.queue, log=deps.log, now=time.time()
+    )
+    if answer.status == 401:
+        metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
+        logger.warning("QuickBooks webhook rejected", extra={"reason": answer.body["message"], "bytes": len(raw_body)})
+    elif answer.parked:
+        metrics.add_metric(name="WebhookParked", unit=MetricUnit.Count, value=1)
+        logger.warning("QuickBooks webhook kept for inspection", extra={"parked": answer.parked})
+    else:
+        metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=answer.queued)
+        logger.info("QuickBooks webhook queued", extra={"queued": answer.queued, "ignored": answer.ignored})
+    return answer.status, answer.body
+
+
+def work_change(change: QboChange, deps: InboundDeps, writeback: WriteBack) -> WritebackOutcome:
+    """The queue worker's step for one change, one worker per QuickBooks object at a time (a lease)."""
+    name = f"writeback#{change.realm_id}#{change.entity}#{change.entity_id}"
+    holder = uuid.uuid4().hex
+    if not deps.lease.acquire(name, holder, time.time(), ttl=120):
+        raise E.TransientError(f"another worker is applying QuickBooks {change.entity} {change.entity_id}")
+    try:
+        step = process_change(change, writeback=writeback, log=deps.log, now=time.time())
+    finally:
+        deps.lease.release(name, holder)
+    if step.duplicate:
+        metrics.add_metric(name="WebhooksDeduplicated", unit=MetricUnit.Count, value=1)
+    elif step.outcome.status == "applied":
+        metrics.add_metric(name="PaymentsWrittenBack", unit=MetricUnit.Count, value=1)
+        lag = _seconds_since(change.occurred_at)
+        if lag is not None:
+            metrics.add_metric(name="WritebackLagSeconds", unit=MetricUnit.Seconds, value=lag)
+    logger.info(
+        "QuickBooks change",
+        extra={
+            "realm": change.realm_id,
+            "entity": change.entity,
+            "id": change.entity_id,
+            "operation": change.operation,
+            "origin": change.origin,
+            "status": step.outcome.status,
+            "reason": step.outcome.reason,
+        },
+    )
+    return step.outcome
+
+
+def _seconds_since(iso: str) -> float | None:
+    try:
+        return max(time.time() - datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp(), 0.0)
+    except ValueError:
+        return None
+
+
+def sweep(deps: InboundDeps, realm_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """The CDC sweep over every connected realm (or the ones named): feeds the queue, moves each mark."""
+    realms = realm_ids if realm_ids is not None else realms_to_sweep(deps.sync, deps.companies.all())
+    reports: list[dict[str, Any]] = []
+    for realm_id in realms:
+        try:
+            report = sweep_realm(
+                realm_id,
+                qbo_reader(deps.sync, realm_id),
+                queue=deps.queue,
+                log=deps.log,
+                now=lambda: datetime.now(UTC),
+            )
+        except E.HireBooksError as exc:
+            logger.warning("CDC sweep failed for a realm", extra={"realm": realm_id, "error": str(exc)})
+            reports.append({"realm_id": realm_id, "error": str(exc)})
+            continue
+        metrics.add_metric(name="CdcChangesQueued", unit=MetricUnit.Count, value=report.queued)
+        reports.append({"realm_id": realm_id, "since": report.since, "until": report.until, "queued": report.queued})
+    logger.info("CDC sweep done", extra={"realms": reports})
+    return reports

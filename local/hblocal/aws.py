@@ -70,3 +70,13 @@ def create_tables(dynamodb: Any, prefix: str, template: dict[str, Any] | None = 
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
         names[logical] = name
     return names
+
+
+def create_queues(sqs: Any, prefix: str, template: dict[str, Any] | None = None) -> dict[str, str]:
+    """Create every AWS::SQS::Queue of the template as `<prefix>-<LogicalId>`; return logical id -> queue URL (what
+    CloudFormation's Ref gives for a queue)."""
+    template = template or load_template()
+    urls: dict[str, str] = {}
+    for logical in resources(template, "AWS::SQS::Queue"):
+        urls[logical] = sqs.create_queue(QueueName=f"{prefix}-{logical}")["QueueUrl"]
+    return urls

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from hirebooks.config import flush_settings, intake_settings, live_settings
+from hirebooks.config import flush_settings, intake_settings, live_settings, webhook_settings
 from simcore.server import ServerThread
 from werkzeug.wrappers import Request, Response
 
@@ -94,6 +94,7 @@ class LocalGateway:
         intake_settings.cache_clear()  # settings are read once per process: read them again for these tables
         live_settings.cache_clear()
         flush_settings.cache_clear()
+        webhook_settings.cache_clear()
 
     @contextmanager
     def container(self, route: Route) -> Iterator[Callable[..., Any]]:
@@ -112,6 +113,12 @@ class LocalGateway:
         finally:
             with self._lock:
                 self._idle[route.function].append(handler)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Invoke a function with a non-HTTP event (an SQS batch, a schedule), as its event source would."""
+        route = next(r for r in self.routes if r.function == function)
+        with self.container(route) as handler:
+            return dict(handler(event, LambdaContext(route.function, route.timeout)))
 
     def event(self, request: Request, route: Route, params: dict[str, str]) -> dict[str, Any]:
         raw = request.get_data()

@@ -14,7 +14,7 @@ from hhsim import HireHopSimulator
 from hirebooks.store.dynamo import DynamoOutbox, DynamoTenantDirectory
 from qbosim import QboSimulator
 
-from .aws import LocalAws, create_tables
+from .aws import LocalAws, create_queues, create_tables
 from .gateway import LocalGateway
 
 
@@ -44,7 +44,9 @@ class LocalStack:
         os.environ["HIREHOP_REQUESTS_PER_MINUTE"] = str(int(60 * self.hirehop_scale))
         os.environ["HIREHOP_REQUESTS_PER_SECOND"] = str(int(3 * self.hirehop_scale))
         self.aws.start()
-        self.tables = create_tables(self.aws.client("dynamodb"), f"hirebooks-{uuid.uuid4().hex[:6]}")
+        prefix = f"hirebooks-{uuid.uuid4().hex[:6]}"
+        self.tables = create_tables(self.aws.client("dynamodb"), prefix)
+        self.tables.update(create_queues(self.aws.client("sqs"), prefix))
         self.gateway = LocalGateway(self.tables)
         self.urls = {
             "aws": self.aws.url,

@@ -304,8 +304,10 @@ class HireHopSimulator:
             job_id = self._int(params, "main_id")
             return {"rows": [po for po in company.purchase_orders.values() if po["JOB_ID"] == job_id]}
         if endpoint == "deposit_save":
-            if params.get("ID", "0") != "0":
-                raise HireHopError(3, "only new deposits (ID=0) are supported")
+            if params.get("ID", "0") != "0":  # ASSUMPTION (FIDELITY.md): ID=<n> edits deposit n
+                edits = {k: params[k] for k in ("AMOUNT", "DATE", "DESCRIPTION", "MEMO") if k in params}
+                deposit = company.edit_deposit(self._int(params, "ID"), notify=notify, **edits)
+                return {"ID": deposit["ID"], "success": True}
             deposit = company.save_deposit(
                 job_id=self._int(params, "JOB_ID"),
                 amount=params.get("AMOUNT", "0"),
@@ -318,8 +320,16 @@ class HireHopSimulator:
             )
             return {"ID": deposit["ID"], "success": True}
         if endpoint == "payments_save":
-            if params.get("id", "0") != "0":
-                raise HireHopError(3, "only new payments (id=0) are supported")
+            if params.get("id", "0") != "0":  # ASSUMPTION (FIDELITY.md): id=<n> edits application n
+                names = {"paid": "AMOUNT", "date": "DATE", "desc": "DESCRIPTION", "memo": "MEMO"}
+                edits = {names[k]: v for k, v in params.items() if k in names}
+                try:
+                    if "AMOUNT" in edits:
+                        Decimal(edits["AMOUNT"])
+                except ArithmeticError as exc:
+                    raise HireHopError(3, "paid must be a number") from exc
+                application = company.edit_application(self._int(params, "id"), notify=notify, **edits)
+                return {"ID": application["ID"], "success": True}
             try:
                 amount = Decimal(params.get("paid", ""))
             except ArithmeticError as exc:

@@ -386,6 +386,47 @@ class Company:
         self._fire("application", application, {}, notify)
         return application
 
+    def edit_deposit(self, deposit_id: int, *, notify: bool = True, **fields: Any) -> dict[str, Any]:
+        """ASSUMPTION: `ID=<n>` edits deposit n (the reference shows `ID=0` for a new one; writes "set only the
+        fields sent"). AMOUNT stays positive and may not fall below what is already allocated (error 370)."""
+        deposit = self._doc(self.deposits, deposit_id)
+        if "AMOUNT" in fields:
+            value = money(fields["AMOUNT"])
+            if value <= 0:
+                raise HireHopError(3, "AMOUNT must be positive")
+            if value < self.allocated(deposit["ID"]):
+                raise HireHopError(370, "the deposit is allocated beyond that amount")
+            deposit["AMOUNT"] = value
+        for key in ("DATE", "DESCRIPTION", "MEMO"):
+            if key in fields:
+                deposit[key] = fields[key]
+        deposit["MODIFIED"] = self.stamp()
+        self._fire("deposit", deposit, {}, notify)
+        return deposit
+
+    def edit_application(self, application_id: int, *, notify: bool = True, **fields: Any) -> dict[str, Any]:
+        """ASSUMPTION: `id=<n>` edits application n (the reference shows `id=0` for a new one). `paid` may go to 0
+        (nothing applied) but not below, nor beyond what the deposit holds (370)."""
+        application = self.applications.get(int(application_id))
+        if application is None:
+            raise HireHopError(3, f"no payment {application_id}")
+        if "AMOUNT" in fields:
+            value = money(fields["AMOUNT"])
+            if value < 0:
+                raise HireHopError(3, "paid may not be negative")
+            deposit = self.deposits[application["OWNER_DEPOSIT"]]
+            if self.allocated(deposit["ID"]) - application["AMOUNT"] + value > deposit["AMOUNT"]:
+                raise HireHopError(370, "the deposit is fully allocated")
+            application["AMOUNT"] = value
+        for key in ("DATE", "DESCRIPTION", "MEMO"):
+            if key in fields:
+                application[key] = fields[key]
+        application["MODIFIED"] = self.stamp()
+        if application["OWNER"]:
+            self._recompute(self.invoices[application["OWNER"]])
+        self._fire("application", application, {}, notify)
+        return application
+
     def delete_application(self, application_id: int, notify: bool = True) -> None:
         application = self.applications.pop(int(application_id), None)
         if application is None:

@@ -185,9 +185,12 @@ class HireHopClient:
                 return dict(data)
         return None
 
-    def _write_once(self, path: str, form: dict[str, Any], job_id: int, kind: int, marker: dict[str, Any]) -> int:
-        """One write that lands at most once: look it up first (a lost answer may have landed), write, read back."""
-        existing = self._find_row(job_id, kind, marker)
+    def _write_once(
+        self, path: str, form: dict[str, Any], job_id: int, kind: int, marker: dict[str, Any], *, looked: bool = False
+    ) -> int:
+        """One write that lands at most once: look it up first (a lost answer may have landed), write, read back.
+        `looked=True`: the caller has just read the job's billing and knows the marker is not there."""
+        existing = None if looked else self._find_row(job_id, kind, marker)
         if existing is not None:
             return int(existing["ID"])
         for _attempt in range(2):
@@ -213,6 +216,7 @@ class HireHopClient:
         memo: str,
         client_id: int | None = None,
         package_id: int | None = None,
+        looked: bool = False,
     ) -> int:
         """Record a payment received. `memo` must be unique to this payment: it is how a lost answer is found."""
         if amount <= 0:
@@ -231,7 +235,9 @@ class HireHopClient:
             form["CLIENT_ID"] = client_id
         if package_id is not None:
             form["ACC_PACKAGE_ID"] = package_id
-        return self._write_once("/php_functions/billing_deposit_save.php", form, job_id, 6, {"MEMO": memo})
+        return self._write_once(
+            "/php_functions/billing_deposit_save.php", form, job_id, 6, {"MEMO": memo}, looked=looked
+        )
 
     def apply_payment(
         self,
@@ -244,6 +250,7 @@ class HireHopClient:
         description: str,
         memo: str,
         bank_id: int,
+        looked: bool = False,
     ) -> int:
         """Apply a deposit to an invoice (invoice_id 0 is a refund). `memo` must be unique to this application."""
         form = {
@@ -257,4 +264,22 @@ class HireHopClient:
             "deposit": deposit_id,
             "no_webhook": 1,
         }
-        return self._write_once("/php_functions/billing_payments_save.php", form, job_id, 3, {"MEMO": memo})
+        return self._write_once(
+            "/php_functions/billing_payments_save.php", form, job_id, 3, {"MEMO": memo}, looked=looked
+        )
+
+    # ------------------------------------------------------------------ edits (setting a value is idempotent)
+    def edit_deposit(self, *, deposit_id: int, amount: Decimal) -> None:
+        """Set a deposit's AMOUNT. ASSUMPTION (reference: `ID=0` is a new deposit, writes set only the fields sent):
+        `ID=<n>` edits deposit n. The caller reads back what matters."""
+        if amount <= 0:
+            raise ValueError("a deposit's AMOUNT is positive")
+        form = {"ID": deposit_id, "AMOUNT": str(amount), "no_webhook": 1}
+        self.call("POST", "/php_functions/billing_deposit_save.php", form, write=True)
+
+    def edit_application(self, *, application_id: int, amount: Decimal) -> None:
+        """Set how much of its deposit an application applies (0: none). ASSUMPTION as for edit_deposit."""
+        if amount < 0:
+            raise ValueError("an application's amount is not negative")
+        form = {"id": application_id, "paid": str(amount), "no_webhook": 1}
+        self.call("POST", "/php_functions/billing_payments_save.php", form, write=True)

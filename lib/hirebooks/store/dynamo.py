@@ -4,19 +4,25 @@ Outbox   pk = "C#<company>"              sk = "E#<entry id>"
 Settings pk = "TENANT#<sha256(token)>"  sk = "TENANT"   (the token itself is never stored)
          pk = "C#<company>"              sk = "SETTINGS"  (the set-up, as JSON validated by CompanySettings)
 IdMap    pk = "C#<company>#R#<realm>"    sk = "<key>"     GSI ByQboRef: qbo_ref = "<realm>#<entity>#<id>"
+         pk = "WB#<realm>"               sk = "<entity>#<id>"  (what HireHop holds of a QuickBooks payment)
+Inbound  pk = "EV#<event id>"            sk = "EV"  (applied webhook events, with a TTL)
+         pk = "PARKED"                   sk = "<time>#<uuid>"  (signed payloads we could not read, with a TTL)
+         pk = "CDC#<realm>"              sk = "MARK"  (the sweep's high-water mark)
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from hirebooks.sync.intake import sha256_hex
-from hirebooks.sync.model import DONE, PARKED, PARKED_STATUSES, Link, OutboxEntry, TenantRecord
+from hirebooks.sync.model import DONE, PARKED, PARKED_STATUSES, Link, OutboxEntry, TenantRecord, WritebackRecord
 from hirebooks.sync.settings import CompanySettings
 
 
@@ -201,6 +207,7 @@ class DynamoIdMap:
             "generation": link.generation,
             "origin": link.origin,
             "updated_at": Decimal(str(link.updated_at)),
+            "job_id": link.job_id,
         }
         for name in ("qbo_id", "sync_token", "doc_number"):
             value = getattr(link, name)
@@ -235,6 +242,7 @@ class DynamoIdMap:
             generation=int(item.get("generation", 0)),
             origin=str(item.get("origin", "hirebooks")),
             updated_at=float(item.get("updated_at", 0)),
+            job_id=int(item.get("job_id", 0)),
         )
 
 
@@ -295,3 +303,90 @@ class DynamoCompanies:
     def all(self) -> list[int]:
         page = self.table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "COMPANIES"})
         return sorted(int(item["company_id"]) for item in page.get("Items", []))
+
+
+class DynamoWritebackLedger:
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def get(self, realm_id: str, entity: str, qbo_id: str) -> WritebackRecord | None:
+        item = self.table.get_item(Key={"pk": f"WB#{realm_id}", "sk": f"{entity}#{qbo_id}"}, ConsistentRead=True).get(
+            "Item"
+        )
+        if item is None:
+            return None
+        return WritebackRecord(
+            realm_id=realm_id,
+            entity=entity,
+            qbo_id=qbo_id,
+            company_id=int(item.get("company_id", 0)),
+            version=int(item["version"]),
+            deleted=bool(item.get("deleted", False)),
+            jobs=[int(j) for j in item.get("jobs", [])],
+            updated_at=float(item.get("updated_at", 0)),
+        )
+
+    def put(self, record: WritebackRecord) -> None:
+        self.table.put_item(
+            Item={
+                "pk": f"WB#{record.realm_id}",
+                "sk": f"{record.entity}#{record.qbo_id}",
+                "company_id": record.company_id,
+                "version": record.version,
+                "deleted": record.deleted,
+                "jobs": record.jobs,
+                "updated_at": Decimal(str(record.updated_at)),
+            }
+        )
+
+
+PARK_MAX_BYTES = 350_000  # a DynamoDB item holds 400 KB; a webhook POST may be about 1 MB (reference)
+
+
+class DynamoInboundLog:
+    """Webhook event ids applied (TTL), signed payloads kept for inspection (TTL), the CDC sweep's marks."""
+
+    def __init__(self, table: Any, park_days: int = 30) -> None:
+        self.table = table
+        self.park_days = park_days
+
+    def seen(self, event_id: str) -> bool:
+        item = self.table.get_item(Key={"pk": f"EV#{event_id}", "sk": "EV"}).get("Item")
+        return item is not None and int(item.get("expires_at", 0)) > time.time()
+
+    def remember(self, event_id: str, ttl_seconds: int, now: float) -> None:
+        self.table.put_item(Item={"pk": f"EV#{event_id}", "sk": "EV", "expires_at": int(now + ttl_seconds)})
+
+    def park(self, body: bytes, reason: str, now: float) -> str:
+        key = f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now))}#{uuid.uuid4().hex[:12]}"
+        self.table.put_item(
+            Item={
+                "pk": "PARKED",
+                "sk": key,
+                "reason": reason[:1000],
+                "size": len(body),
+                "body": body[:PARK_MAX_BYTES],
+                "truncated": len(body) > PARK_MAX_BYTES,
+                "expires_at": int(now + self.park_days * 86400),
+            }
+        )
+        return key
+
+    def parked(self, limit: int = 50) -> list[dict[str, Any]]:
+        page = self.table.query(
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": "PARKED"},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [
+            {"key": i["sk"], "reason": i["reason"], "size": int(i["size"]), "body": bytes(i["body"].value)}
+            for i in page.get("Items", [])
+        ]
+
+    def mark(self, realm_id: str) -> str | None:
+        item = self.table.get_item(Key={"pk": f"CDC#{realm_id}", "sk": "MARK"}, ConsistentRead=True).get("Item")
+        return None if item is None else str(item["at"])
+
+    def set_mark(self, realm_id: str, when: str) -> None:
+        self.table.put_item(Item={"pk": f"CDC#{realm_id}", "sk": "MARK", "at": when})

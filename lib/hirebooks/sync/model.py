@@ -34,6 +34,7 @@ class Link:
     generation: int = 0
     origin: str = "hirebooks"
     updated_at: float = 0.0
+    job_id: int = 0  # the HireHop job of a document (HireHop reads billing per job; the write-back needs it)
 
 
 @dataclass
@@ -53,6 +54,25 @@ class OutboxEntry:
     attempts: int = 0
     next_attempt_at: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)
+
+
+# The MEMO of every deposit and application the write-back puts into HireHop starts with this: a lost answer is found
+# by it, and the push never sends such a deposit back to QuickBooks (it came from there).
+WRITEBACK_MEMO_PREFIX = "HireBooks QBO "
+
+
+@dataclass
+class WritebackRecord:
+    """What HireHop holds of one QuickBooks payment: the version last applied and the jobs it touched."""
+
+    realm_id: str
+    entity: str
+    qbo_id: str
+    company_id: int
+    version: int  # the QuickBooks SyncToken applied
+    deleted: bool = False
+    jobs: list[int] = field(default_factory=list)
+    updated_at: float = 0.0
 
 
 # Outbox statuses. "synced" and "skipped" are done; the rest wait in the buffer, each with a reason.

@@ -25,7 +25,7 @@ from hirebooks.ports import AccountingGateway, Clock, DocumentSource, IdMap
 from hirebooks.qbo.requestid import derived, request_id
 
 from . import mapping as M
-from .model import Link, OutboxEntry
+from .model import WRITEBACK_MEMO_PREFIX, Link, OutboxEntry
 from .settings import CompanySettings, Package
 
 CONNECTION_RECHECK = 900.0  # an entry waiting for the connection is tried again every 15 minutes
@@ -127,6 +127,7 @@ class Pusher:
         self.cache = cache or RunCache(source)
         self._plan_key: str | None = None
         self._known: dict[tuple[str, str], Link] = {}  # synced customers, vendors and items, for this run
+        self._jobs: dict[str, int] = {}  # id-map key -> HireHop job, recorded on the link
 
     # ================================================================== entry point
     def plan(self, entry: OutboxEntry, *, force: bool = False) -> PushOutcome | PlannedWrite:
@@ -166,6 +167,10 @@ class Pusher:
         if kind == "purchase_order":
             return self._push_purchase_order(doc, package, gateway)
         if kind == "payment":
+            if str(doc.get("MEMO", "")).startswith(WRITEBACK_MEMO_PREFIX):
+                # Written into HireHop by the write-back: it came from QuickBooks, and sending it there again would
+                # double it (invariant 2).
+                return PushOutcome("skipped", f"HireHop deposit {doc['ID']} came from QuickBooks")
             return self._push_payment(doc, job_id, package, gateway)
         raise E.RejectedError(f"HireBooks does not sync {kind!r} documents")
 
@@ -281,6 +286,7 @@ class Pusher:
         link.sync_token = str(obj.get("SyncToken", "0"))
         link.content_hash = digest
         link.doc_number = obj.get("DocNumber", link.doc_number)
+        link.job_id = self._jobs.get(link.key, link.job_id)
         link.updated_at = self._now()
         self.idmap.put(link)
         return link
@@ -426,6 +432,7 @@ class Pusher:
             def after(credit_id: str) -> str:
                 return self._apply_credit(doc, package, gateway, customer, credit_id)
 
+        self._jobs[f"{kind}:{doc['ID']}"] = int(doc.get("JOB_ID") or 0)
         what, qbo_id = self._upsert(
             f"{kind}:{doc['ID']}",
             entity,
@@ -533,6 +540,7 @@ class Pusher:
     def _push_purchase_order(self, po: dict[str, Any], package: Package, gateway: AccountingGateway) -> PushOutcome:
         vendor = self._vendor(int(po.get("SUPPLIER_ID") or 0), po, gateway)
         body = M.purchase_order(po, package, vendor)
+        self._jobs[f"purchase_order:{po['ID']}"] = int(po.get("JOB_ID") or 0)
         what, qbo_id = self._upsert(
             f"purchase_order:{po['ID']}",
             "PurchaseOrder",
@@ -556,6 +564,7 @@ class Pusher:
         customer = self._customer({**deposit, "JOB_ID": job_id, **self._client_names(job_id, deposit)}, gateway)
         applied = self._capped_applications(gateway.realm_id, job_id, applications)
         body = M.payment(deposit, applied, package, customer, invoice_ids)
+        self._jobs[f"payment:{deposit['ID']}"] = job_id
         what, qbo_id = self._upsert(
             f"payment:{deposit['ID']}",
             "Payment",
