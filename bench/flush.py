@@ -21,8 +21,9 @@ from typing import Any
 
 from hblocal.aws import LocalAws, create_tables
 from hhsim import HireHopSimulator
+from hirebooks.qbo.connection import CONNECTED, Connection
 from hirebooks.qbo.pacing import DEFAULT_PACERS
-from hirebooks.store.dynamo import DynamoIdMap, DynamoLease, DynamoOutbox, DynamoSettings
+from hirebooks.store.dynamo import DynamoConnections, DynamoIdMap, DynamoLease, DynamoOutbox, DynamoSettings
 from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.model import OutboxEntry
 from hirebooks.sync.settings import CompanySettings, Package
@@ -155,6 +156,7 @@ def run_flush(realms: int, docs_per_realm: int, scale: float, seed: int = 3) -> 
             DynamoIdMap(table("IdMapTable")),
             secrets,
             qbo_url,
+            DynamoConnections(table("ConnectionsTable")),
             clock=qbo.clock,
             hirehop_per_minute=3600,
             hirehop_per_second=180,
@@ -167,11 +169,15 @@ def run_flush(realms: int, docs_per_realm: int, scale: float, seed: int = 3) -> 
             minted = control.mint_tokens(realm)
             from hirebooks.qbo.oauth import TokenSet
 
-            secrets.put(
-                f"qbo/{realm}",
-                TokenSet(
-                    minted["access_token"], minted["refresh_token"], 3600, 8_640_000, None, qbo.clock.time()
-                ).to_secret(),
+            deps.connections.save(
+                Connection(
+                    realm,
+                    company_id,
+                    "p",
+                    CONNECTED,
+                    TokenSet(minted["access_token"], minted["refresh_token"], 3600, 8_640_000, None, qbo.clock.time()),
+                ),
+                None,
             )
             company, token, ids = hh.add_company(company_id)
             secrets.put(hirehop_secret_name(company_id), token)

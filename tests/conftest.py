@@ -20,10 +20,11 @@ from hhsim import HireHopSimulator
 from hirebooks.config import live_settings, webhook_settings
 from hirebooks.hirehop.client import HireHopClient
 from hirebooks.qbo.client import QboHttpClient, RetryPolicy
+from hirebooks.qbo.connection import CONNECTED, Connection
 from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient, TokenSet
 from hirebooks.qbo.pacing import PacerRegistry, RealmPacer
-from hirebooks.qbo.tokens import InMemoryTokenProvider, StoredTokenProvider
-from hirebooks.store.dynamo import DynamoIdMap, DynamoOutbox, DynamoSettings, DynamoTenantDirectory
+from hirebooks.qbo.tokens import InMemoryTokenProvider
+from hirebooks.store.dynamo import DynamoConnections, DynamoIdMap, DynamoOutbox, DynamoSettings, DynamoTenantDirectory
 from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.model import OutboxEntry
 from hirebooks.sync.push import Pusher, PushOutcome, RunCache, push_and_record
@@ -373,12 +374,18 @@ def sync(qbo: QboWorld, hirehop: HireHopWorld, local_aws: AwsWorld) -> SyncWorld
     )
 
 
+def store_tokens(connections: DynamoConnections, realm: str, tokens: TokenSet, company_id: int, package: str) -> None:
+    """What the callback stores when a person connects a QuickBooks company."""
+    connections.save(Connection(realm, company_id, package, CONNECTED, tokens, connected_at=time.time()), None)
+
+
 @dataclass
 class LiveWorld:
     intake: IntakeWorld
     qbo: QboWorld
     settings: CompanySettings
     secrets: Any
+    connections: DynamoConnections
 
     def delivered(self, n: int, seconds: float = 15.0) -> list[dict[str, Any]]:
         """Wait until HireHop has had the answers to n webhooks (it posts, waits, and moves on)."""
@@ -407,10 +414,11 @@ def live(intake: IntakeWorld, qbo: QboWorld) -> Iterator[LiveWorld]:
     DynamoSettings(intake.aws.table("SettingsTable")).put(settings)
     secrets = SecretsManagerStore(intake.aws.aws.client("secretsmanager"), "hirebooks-local")
     secrets.put(hirehop_secret_name(intake.company_id), intake.api_token)
-    for realm in (US, UK):
-        secrets.put(StoredTokenProvider.secret_name(realm), qbo.tokens.tokens(realm).to_secret())
+    connections = DynamoConnections(intake.aws.table("ConnectionsTable"))
+    for realm, package_id in ((US, "us"), (UK, "uk")):
+        store_tokens(connections, realm, qbo.tokens.tokens(realm), intake.company_id, package_id)
     try:
-        yield LiveWorld(intake, qbo, settings, secrets)
+        yield LiveWorld(intake, qbo, settings, secrets, connections)
     finally:
         os.environ.pop("QBO_API_BASE_URL", None)
         live_settings.cache_clear()
@@ -500,7 +508,7 @@ def inbound(live: LiveWorld) -> Iterator[InboundWorld]:
     realm = str(next(_realm_ids))
     qbo.sim.add_realm("US", realm)
     qbo.connect(realm)
-    live.secrets.put(StoredTokenProvider.secret_name(realm), qbo.tokens.tokens(realm).to_secret())
+    store_tokens(live.connections, realm, qbo.tokens.tokens(realm), live.intake.company_id, "us")
     bank = qbo.first(realm, "Account", AccountType="Bank")["Id"]
     package = package_from_sim(qbo, US, "us", realm_id=realm, bank_accounts={"1": bank})
     settings = live.settings.model_copy(update={"packages": {"us": package}, "depot_packages": {}})

@@ -16,7 +16,7 @@ import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from hirebooks.adminapi import change_request, flush_request, report_request
+from hirebooks.adminapi import change_request, flush_request, report_request, status_request
 from hirebooks.config import flush_settings
 from hirebooks.observability import logger, metrics, tracer
 from hirebooks.ports import Lease
@@ -40,17 +40,16 @@ def build_deps() -> Deps:
     dynamodb = boto3.resource("dynamodb")
     settings_table = dynamodb.Table(settings.SETTINGS_TABLE_NAME)
     return Deps(
-        sync=sync_deps_from(settings, dynamodb, boto3.client("secretsmanager")),
+        sync=sync_deps_from(settings, dynamodb, boto3.client("secretsmanager"), boto3.client("sns")),
         lease=DynamoLease(settings_table),
         companies=DynamoCompanies(settings_table),
         margin_seconds=settings.FLUSH_MARGIN_SECONDS,
     )
 
 
-def _run(deps: Deps, context: LambdaContext, company_ids: list[int]) -> list[dict[str, Any]]:
-    reports = flush(
-        company_ids, deps.sync, deps.lease, lambda: context.get_remaining_time_in_millis() / 1000, deps.margin_seconds
-    )
+def _run(deps: Deps, context: LambdaContext, company_ids: list[int], reconnected: bool = False) -> list[dict[str, Any]]:
+    left = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    reports = flush(company_ids, deps.sync, deps.lease, left, deps.margin_seconds, reconnected=reconnected)
     for done in reports:
         metrics.add_metric(name="DocumentsFlushed", unit=MetricUnit.Count, value=done.pushed)
     logger.info("flush done", extra={"reports": [r.as_dict() for r in reports]})
@@ -92,6 +91,13 @@ def change_route(entry_id: str, action: str) -> Response:
     return _json(change_request(_auth(), entry_id, action, app.current_event.body, deps.sync.secrets, deps.sync.outbox))
 
 
+@app.get("/status")
+def status_route() -> Response:
+    deps: Deps = app.context["deps"]
+    query = app.current_event.query_string_parameters or {}
+    return _json(status_request(_auth(), query, deps.sync))
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
@@ -99,5 +105,7 @@ def handler(event: dict[str, Any], context: LambdaContext, deps: Deps | None = N
     deps = deps or build_deps()
     if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
         return {"reports": _run(deps, context, deps.companies.all())}
+    if event.get("source") == "hirebooks.reconnect":  # token_refresh, after a QuickBooks company is connected again
+        return {"reports": _run(deps, context, [int(c) for c in event.get("company_ids", [])], reconnected=True)}
     app.append_context(deps=deps)
     return app.resolve(event, context)

@@ -40,7 +40,7 @@ def build_deps() -> Deps:
     settings_table = dynamodb.Table(settings.SETTINGS_TABLE_NAME)
     return Deps(
         tenants=DynamoTenantDirectory(settings_table),
-        sync=sync_deps_from(settings, dynamodb, boto3.client("secretsmanager")),
+        sync=sync_deps_from(settings, dynamodb, boto3.client("secretsmanager"), boto3.client("sns")),
         max_bytes=settings.MAX_EVENT_BYTES,
         budget_seconds=settings.LIVE_PUSH_BUDGET_SECONDS,
         margin_seconds=settings.LIVE_PUSH_MARGIN_SECONDS,

@@ -33,7 +33,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @lru_cache(maxsize=1)
 def build_deps() -> InboundDeps:
     settings = webhook_settings()
-    return inbound_deps_from(settings, boto3.resource("dynamodb"), boto3.client("secretsmanager"), boto3.client("sqs"))
+    return inbound_deps_from(
+        settings, boto3.resource("dynamodb"), boto3.client("secretsmanager"), boto3.client("sqs"), boto3.client("sns")
+    )
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:

@@ -122,3 +122,18 @@ def sweep_request(
     except BufferError as error:
         return _refused(error)
     return 200, {"sweeps": run([str(r) for r in realms] if realms else None)}
+
+
+def status_request(authorization: str | None, query: dict[str, str], sync: Any) -> Answer:
+    """GET /status (served by flush_buffer): per package the connection, its expiries and warnings; the buffer."""
+    from hirebooks.connecting import status  # the status view needs the wiring; imported here to keep this light
+    from hirebooks.errors import NeedsSetupError
+
+    try:
+        check_admin(authorization, sync.secrets)
+        company = company_id(query.get("company_id")) or 0
+        return 200, status(company, sync)
+    except BufferError as error:
+        return _refused(error)
+    except NeedsSetupError as exc:
+        return 404, {"error": "not_set_up", "message": str(exc)}

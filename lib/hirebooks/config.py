@@ -31,6 +31,10 @@ class LiveSettings(IntakeSettings):
     LIVE_PUSH_MARGIN_SECONDS: float = Field(default=3.0, ge=0)
     HIREHOP_REQUESTS_PER_MINUTE: int = Field(default=60, gt=0)  # reference: 60 a rolling minute per token
     HIREHOP_REQUESTS_PER_SECOND: int = Field(default=3, gt=0)  # and 3 a second
+    CONNECTIONS_TABLE_NAME: str = Field(min_length=1)
+    INTUIT_OAUTH_BASE_URL: str | None = None  # None: Intuit's own endpoints (the local stack points at its simulator)
+    NOTIFY_TOPIC_ARN: str | None = None
+    RECONNECT_LINK: str = ""  # e.g. https://<api>/quickbooks/connect?company_id={company}&package={package}
 
 
 @lru_cache(maxsize=1)
@@ -59,3 +63,15 @@ class WebhookSettings(LiveSettings):
 @lru_cache(maxsize=1)
 def webhook_settings() -> WebhookSettings:
     return WebhookSettings.model_validate(dict(os.environ))
+
+
+class TokenSettings(LiveSettings):
+    """token_refresh: the connect link's redirect and where to send the people who finish connecting."""
+
+    FLUSH_FUNCTION_NAME: str = ""
+    LOCAL_INVOKE_URL: str | None = None  # the local stack's stand-in for Lambda's asynchronous Invoke
+
+
+@lru_cache(maxsize=1)
+def token_settings() -> TokenSettings:
+    return TokenSettings.model_validate(dict(os.environ))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from hirebooks.qbo.connection import Connection
     from hirebooks.sync.model import Link, OutboxEntry, WritebackRecord
     from hirebooks.sync.settings import CompanySettings
 
@@ -192,3 +193,22 @@ class MoneyBook(Protocol):
     def edit_deposit(self, *, deposit_id: int, amount: Decimal) -> None: ...
 
     def edit_application(self, *, application_id: int, amount: Decimal) -> None: ...
+
+
+class ConnectionStore(Protocol):
+    """One record per QuickBooks company: status, expiries and its tokens (KMS-encrypted at rest), versioned."""
+
+    def get(self, realm_id: str) -> Connection | None: ...
+
+    def save(self, connection: Connection, expected_version: int | None) -> bool:
+        """Write it as version expected+1 if the stored one is still `expected_version` (None: must not exist,
+        or any version for a fresh connect); False when someone else wrote first."""
+        ...
+
+    def all(self) -> list[Connection]: ...
+
+
+class Notifier(Protocol):
+    """Tells a person (SNS: e-mail, chat): reconnect needed, expiry warnings."""
+
+    def notify(self, subject: str, message: str) -> None: ...

@@ -24,8 +24,10 @@ from hirebooks.hirehop.client import PACERS, HireHopClient
 from hirebooks.observability import logger, metrics
 from hirebooks.ports import (
     Clock,
+    ConnectionStore,
     IdMap,
     Lease,
+    Notifier,
     Outbox,
     SecretStore,
     SettingsRepository,
@@ -33,10 +35,13 @@ from hirebooks.ports import (
     WritebackLedger,
 )
 from hirebooks.qbo.client import QboHttpClient
+from hirebooks.qbo.connection import TokenKeeper
+from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient
 from hirebooks.qbo.tokens import StoredTokenProvider
 from hirebooks.retry import RetryPolicy
 from hirebooks.store.dynamo import (
     DynamoCompanies,
+    DynamoConnections,
     DynamoIdMap,
     DynamoInboundLog,
     DynamoLease,
@@ -44,6 +49,7 @@ from hirebooks.store.dynamo import (
     DynamoSettings,
     DynamoWritebackLedger,
 )
+from hirebooks.store.notify import SnsNotifier
 from hirebooks.store.queues import SqsChangeQueue
 from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.flush import FlushReport, flush_company
@@ -66,14 +72,53 @@ class SyncDeps:
     idmap: IdMap
     secrets: SecretStore
     qbo_base_url: str
+    connections: ConnectionStore
     clock: Clock = field(default_factory=SystemClock)
     hirehop_per_minute: int = 60
     hirehop_per_second: int = 3
+    lease: Lease | None = None  # with the Intuit app's credentials: refresh a refused token (the locked path)
+    oauth_base_url: str | None = None
+    notifier: Notifier | None = None
+    reconnect_link: str = ""
+    _keeper: TokenKeeper | None = None
+
+    def keeper(self) -> TokenKeeper | None:
+        """The locked refresh path, if this function may take it (it has the Intuit app's credentials)."""
+        if self._keeper is None and self.lease is not None:
+            app = intuit_app(self.secrets)
+            if app is None:
+                return None
+            endpoints = OAuthEndpoints.on(self.oauth_base_url) if self.oauth_base_url else OAuthEndpoints()
+            self._keeper = TokenKeeper(
+                store=self.connections,
+                oauth=QboOAuthClient(app["client_id"], app["client_secret"], endpoints),
+                lease=self.lease,
+                clock=self.clock,
+                notifier=self.notifier,
+                reconnect_link=self.reconnect_link,
+            )
+        return self._keeper
+
+    def tokens(self) -> StoredTokenProvider:
+        return StoredTokenProvider(self.connections, self.clock, keeper=self.keeper())
 
 
-def sync_deps_from(settings: LiveSettings, dynamodb: Any, secretsmanager: Any) -> SyncDeps:
+INTUIT_APP_SECRET = "intuit-app"  # noqa: S105 - a secret's name: JSON {client_id, client_secret, redirect_uri}
+
+
+def intuit_app(secrets: SecretStore) -> dict[str, str] | None:
+    text = secrets.get(INTUIT_APP_SECRET)
+    return None if not text else {k: str(v) for k, v in json.loads(text).items()}
+
+
+def sync_deps_from(settings: LiveSettings, dynamodb: Any, secretsmanager: Any, sns: Any = None) -> SyncDeps:
     """The stores and settings a push or a flush works with, from the function's environment."""
     return SyncDeps(
+        connections=DynamoConnections(dynamodb.Table(settings.CONNECTIONS_TABLE_NAME)),
+        lease=DynamoLease(dynamodb.Table(settings.SETTINGS_TABLE_NAME)),
+        oauth_base_url=settings.INTUIT_OAUTH_BASE_URL,
+        notifier=SnsNotifier(sns, settings.NOTIFY_TOPIC_ARN) if sns is not None and settings.NOTIFY_TOPIC_ARN else None,
+        reconnect_link=settings.RECONNECT_LINK,
         settings=DynamoSettings(dynamodb.Table(settings.SETTINGS_TABLE_NAME)),
         outbox=DynamoOutbox(dynamodb.Table(settings.OUTBOX_TABLE_NAME)),
         idmap=DynamoIdMap(dynamodb.Table(settings.IDMAP_TABLE_NAME)),
@@ -106,7 +151,7 @@ def build_pusher(
         pacer=PACERS.for_token(token, deps.clock, deps.hirehop_per_minute, deps.hirehop_per_second),
         retry=RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=4, deadline=call_deadline),
     )
-    tokens = StoredTokenProvider(deps.secrets, deps.clock)
+    tokens = deps.tokens()
     clients: dict[str, QboHttpClient] = {}
 
     def gateway_for(realm_id: str) -> QboHttpClient:
@@ -175,6 +220,7 @@ def flush(
     time_left: Callable[[], float],
     margin: float = 5.0,
     parallel: int = 8,
+    reconnected: bool = False,
 ) -> list[FlushReport]:
     """Flush companies side by side where they use different QuickBooks companies (realms go in parallel and none
     waits behind another's backlog), one after another where they share one; each stops with the margin."""
@@ -198,6 +244,7 @@ def flush(
             clock=deps.clock,
             time_left=time_left,
             margin=margin,
+            reconnected=reconnected,
         )
 
     def in_turn(group: list[int]) -> list[FlushReport]:
@@ -264,7 +311,7 @@ def qbo_reader(deps: SyncDeps, realm_id: str) -> QboHttpClient:
     return QboHttpClient(
         base_url=deps.qbo_base_url,
         realm_id=realm_id,
-        tokens=StoredTokenProvider(deps.secrets, deps.clock),
+        tokens=deps.tokens(),
         clock=deps.clock,
         retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4),
     )
@@ -319,8 +366,10 @@ class InboundDeps:
         return self._verifier
 
 
-def inbound_deps_from(settings: WebhookSettings, dynamodb: Any, secretsmanager: Any, sqs: Any) -> InboundDeps:
-    sync = sync_deps_from(settings, dynamodb, secretsmanager)
+def inbound_deps_from(
+    settings: WebhookSettings, dynamodb: Any, secretsmanager: Any, sqs: Any, sns: Any = None
+) -> InboundDeps:
+    sync = sync_deps_from(settings, dynamodb, secretsmanager, sns)
     settings_table = dynamodb.Table(settings.SETTINGS_TABLE_NAME)
     return InboundDeps(
         sync=sync,

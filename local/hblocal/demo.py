@@ -22,9 +22,10 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 from hirebooks.qbo.client import QboHttpClient
+from hirebooks.qbo.connection import CONNECTED, Connection
 from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient
 from hirebooks.qbo.tokens import StoredTokenProvider
-from hirebooks.store.dynamo import DynamoIdMap, DynamoSettings
+from hirebooks.store.dynamo import DynamoConnections, DynamoIdMap, DynamoSettings
 from hirebooks.store.secrets import SecretsManagerStore
 from hirebooks.sync.model import DONE
 from hirebooks.sync.reconcile import reconcile
@@ -52,7 +53,9 @@ def connect(stack: LocalStack, realm: str, secrets: SecretsManagerStore) -> None
     resp = requests.get(oauth.authorize_url(REDIRECT, f"demo-{realm}"), allow_redirects=False, timeout=5)
     query = parse_qs(urlparse(resp.headers["Location"]).query)
     tokens = oauth.exchange_code(query["code"][0], REDIRECT, now=stack.qbo.clock.time())
-    secrets.put(StoredTokenProvider.secret_name(query["realmId"][0]), tokens.to_secret())
+    realm_id = query["realmId"][0]
+    connections = DynamoConnections(stack.table("ConnectionsTable"))
+    connections.save(Connection(realm_id, 1, "us" if realm_id == US else "uk", CONNECTED, tokens), None)
 
 
 def package(control: SimControl, realm: str, package_id: str, name: str) -> Package:
@@ -213,6 +216,7 @@ def main() -> int:
             DynamoIdMap(stack.table("IdMapTable")),
             secrets,
             stack.urls["quickbooks"],
+            DynamoConnections(stack.table("ConnectionsTable")),
             hirehop_per_minute=3600,
             hirehop_per_second=180,
         )
@@ -272,7 +276,11 @@ def main() -> int:
         console.print(books)
 
         def gateway_for(realm: str) -> QboHttpClient:
-            return QboHttpClient(base_url=stack.urls["quickbooks"], realm_id=realm, tokens=StoredTokenProvider(secrets))
+            return QboHttpClient(
+                base_url=stack.urls["quickbooks"],
+                realm_id=realm,
+                tokens=StoredTokenProvider(DynamoConnections(stack.table("ConnectionsTable"))),
+            )
 
         report = reconcile(
             company_id=1,

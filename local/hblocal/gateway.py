@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from hirebooks.config import flush_settings, intake_settings, live_settings, webhook_settings
+from hirebooks.config import flush_settings, intake_settings, live_settings, token_settings, webhook_settings
 from simcore.server import ServerThread
 from werkzeug.wrappers import Request, Response
 
@@ -86,15 +86,18 @@ class LocalGateway:
         self._loaded = 0
         self._lock = threading.Lock()
         self._server: ServerThread | None = None
+        # A function's Ref is its name; locally the gateway invokes functions by their logical id.
+        names = {**{route.function: route.function for route in self.routes}, **tables}
         for route in self.routes:
             for key, value in route.environment.items():
-                resolved = resolve_env(value, tables)
+                resolved = resolve_env(value, names)
                 if resolved is not None:
                     os.environ[key] = resolved
         intake_settings.cache_clear()  # settings are read once per process: read them again for these tables
         live_settings.cache_clear()
         flush_settings.cache_clear()
         webhook_settings.cache_clear()
+        token_settings.cache_clear()
 
     @contextmanager
     def container(self, route: Route) -> Iterator[Callable[..., Any]]:
@@ -160,6 +163,11 @@ class LocalGateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        if request.method == "POST" and request.path.startswith("/_local/invoke/"):
+            # Lambda's asynchronous Invoke: answer at once, run the function on its own thread.
+            function, event = request.path.rsplit("/", 1)[-1], request.get_json(force=True)
+            threading.Thread(target=self.invoke, args=(function, event), daemon=True).start()
+            return Response(b"", status=202)(environ, start_response)
         for route in self.routes:
             match = route.pattern().match(request.path)
             if match and request.method == route.method:
@@ -180,6 +188,8 @@ class LocalGateway:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._server = ServerThread(self, host, port).start()
+        os.environ["LOCAL_INVOKE_URL"] = f"{self._server.url}/_local/invoke"
+        token_settings.cache_clear()
         return self._server.url
 
     def stop(self) -> None:

@@ -10,8 +10,9 @@ import threading
 
 from hirebooks import errors as E
 from hirebooks.clock import SystemClock
-from hirebooks.ports import Clock, SecretStore
+from hirebooks.ports import Clock, ConnectionStore
 
+from .connection import NEEDS_RECONNECT, Connection, TokenKeeper
 from .oauth import QboOAuthClient, TokenSet
 
 EARLY_REFRESH = 300.0  # refresh an access token five minutes before it expires
@@ -67,47 +68,58 @@ class InMemoryTokenProvider:
 
 
 class StoredTokenProvider:
-    """Tokens as the token store holds them (one secret per realm). Reads only: token_refresh is the one writer
-    (invariant 6). A refused token is re-read once, in case token_refresh has just rotated it."""
+    """Tokens as the connection store holds them, through a short cache. It never refreshes by itself: an expired or
+    refused token goes through the TokenKeeper's locked path (invariant 6), whoever holds the realm's lock refreshes,
+    and the rest wait and re-read. Without a keeper (a reader only) a refused token is re-read once."""
 
-    def __init__(self, secrets: SecretStore, clock: Clock | None = None, cache_seconds: float = 30.0) -> None:
-        self.secrets = secrets
+    def __init__(
+        self,
+        store: ConnectionStore,
+        clock: Clock | None = None,
+        *,
+        keeper: TokenKeeper | None = None,
+        cache_seconds: float = 30.0,
+    ) -> None:
+        self.store = store
         self.clock: Clock = clock or SystemClock()
+        self.keeper = keeper
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, TokenSet]] = {}
+        self._cache: dict[str, tuple[float, Connection]] = {}
 
-    @staticmethod
-    def secret_name(realm_id: str) -> str:
-        return f"qbo/{realm_id}"
-
-    def _load(self, realm_id: str, fresh: bool = False) -> TokenSet:
+    def _load(self, realm_id: str, fresh: bool = False) -> Connection:
         now = self.clock.time()
         cached = self._cache.get(realm_id)
         if cached is not None and not fresh and now - cached[0] < self.cache_seconds:
             return cached[1]
-        text = self.secrets.get(self.secret_name(realm_id))
-        if text is None:
+        conn = self.store.get(realm_id)
+        if conn is None or conn.tokens is None:
             raise E.ReconnectNeededError(f"QuickBooks company {realm_id} is not connected: connect it in HireBooks")
-        tokens = TokenSet.from_secret(text)
-        self._cache[realm_id] = (now, tokens)
-        return tokens
+        if conn.status == NEEDS_RECONNECT:
+            raise E.ReconnectNeededError(f"QuickBooks company {realm_id} needs reconnecting: {conn.reason}")
+        self._cache[realm_id] = (now, conn)
+        return conn
 
-    def access_token(self, realm_id: str) -> str:
-        tokens = self._load(realm_id)
-        if tokens.access_expires_at <= self.clock.time():
-            tokens = self._load(realm_id, fresh=True)
-            if tokens.access_expires_at <= self.clock.time():
-                raise E.AuthError(
-                    f"The access token of QuickBooks company {realm_id} has expired; token_refresh "
-                    "renews it, and what waits is retried"
-                )
-        return tokens.access_token
-
-    def refresh_after_unauthorized(self, realm_id: str, rejected_token: str) -> str:
-        tokens = self._load(realm_id, fresh=True)
-        if tokens.access_token != rejected_token:
-            return tokens.access_token
+    def _renewed(self, realm_id: str, seen: str) -> str:
+        if self.keeper is not None:
+            conn = self.keeper.refresh(realm_id, seen)
+            self._cache[realm_id] = (self.clock.time(), conn)
+            assert conn.tokens is not None
+            return conn.tokens.access_token
+        conn = self._load(realm_id, fresh=True)
+        assert conn.tokens is not None
+        if conn.tokens.access_token != seen and conn.fresh(self.clock.time(), 0):
+            return conn.tokens.access_token
         raise E.AuthError(
             f"QuickBooks refused the access token of company {realm_id}; token_refresh renews it, "
             "and what waits is retried"
         )
+
+    def access_token(self, realm_id: str) -> str:
+        conn = self._load(realm_id)
+        assert conn.tokens is not None
+        if conn.fresh(self.clock.time()):
+            return conn.tokens.access_token
+        return self._renewed(realm_id, conn.tokens.access_token)
+
+    def refresh_after_unauthorized(self, realm_id: str, rejected_token: str) -> str:
+        return self._renewed(realm_id, rejected_token)

@@ -8,6 +8,8 @@ IdMap    pk = "C#<company>#R#<realm>"    sk = "<key>"     GSI ByQboRef: qbo_ref 
 Inbound  pk = "EV#<event id>"            sk = "EV"  (applied webhook events, with a TTL)
          pk = "PARKED"                   sk = "<time>#<uuid>"  (signed payloads we could not read, with a TTL)
          pk = "CDC#<realm>"              sk = "MARK"  (the sweep's high-water mark)
+         pk = "STATE#<nonce>"            sk = "STATE" (a connect link's state, used once, with a TTL)
+Connections pk = "CONN"                  sk = "<realm>"  (status, expiries, tokens; the table is KMS-encrypted)
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from hirebooks.qbo.connection import Connection
+from hirebooks.qbo.oauth import TokenSet
 from hirebooks.sync.intake import sha256_hex
 from hirebooks.sync.model import DONE, PARKED, PARKED_STATUSES, Link, OutboxEntry, TenantRecord, WritebackRecord
 from hirebooks.sync.settings import CompanySettings
@@ -390,3 +394,79 @@ class DynamoInboundLog:
 
     def set_mark(self, realm_id: str, when: str) -> None:
         self.table.put_item(Item={"pk": f"CDC#{realm_id}", "sk": "MARK", "at": when})
+
+    def remember_state(self, nonce: str, expires_at: float) -> None:
+        self.table.put_item(Item={"pk": f"STATE#{nonce}", "sk": "STATE", "expires_at": int(expires_at)})
+
+    def use_state(self, nonce: str) -> bool:
+        """True once per nonce (a replayed callback gets False)."""
+        try:
+            self.table.delete_item(
+                Key={"pk": f"STATE#{nonce}", "sk": "STATE"}, ConditionExpression="attribute_exists(pk)"
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+class DynamoConnections:
+    """The token store: one item per realm, written only with a condition on its version."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def get(self, realm_id: str) -> Connection | None:
+        item = self.table.get_item(Key={"pk": "CONN", "sk": realm_id}, ConsistentRead=True).get("Item")
+        return None if item is None else self._connection(item)
+
+    def save(self, connection: Connection, expected_version: int | None) -> bool:
+        item: dict[str, Any] = {
+            "pk": "CONN",
+            "sk": connection.realm_id,
+            "company_id": connection.company_id,
+            "package_id": connection.package_id,
+            "status": connection.status,
+            "version": (expected_version or 0) + 1,
+            "company_name": connection.company_name,
+            "connected_at": Decimal(str(connection.connected_at)),
+            "last_refresh_at": Decimal(str(connection.last_refresh_at)),
+            "reason": connection.reason,
+            "warnings_sent": connection.warnings_sent,
+        }
+        if connection.tokens is not None:
+            item["tokens"] = connection.tokens.to_secret()
+        kwargs: dict[str, Any] = {}
+        if expected_version is not None:
+            kwargs = {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": expected_version}}
+        try:
+            self.table.put_item(Item=item, **kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        connection.version = int(item["version"])
+        return True
+
+    def all(self) -> list[Connection]:
+        page = self.table.query(
+            KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "CONN"}, ConsistentRead=True
+        )
+        return [self._connection(i) for i in page.get("Items", [])]
+
+    @staticmethod
+    def _connection(item: dict[str, Any]) -> Connection:
+        return Connection(
+            realm_id=str(item["sk"]),
+            company_id=int(item.get("company_id", 0)),
+            package_id=str(item.get("package_id", "")),
+            status=str(item["status"]),
+            tokens=TokenSet.from_secret(str(item["tokens"])) if item.get("tokens") else None,
+            version=int(item["version"]),
+            company_name=str(item.get("company_name", "")),
+            connected_at=float(item.get("connected_at", 0)),
+            last_refresh_at=float(item.get("last_refresh_at", 0)),
+            reason=str(item.get("reason", "")),
+            warnings_sent=[str(w) for w in item.get("warnings_sent", [])],
+        )

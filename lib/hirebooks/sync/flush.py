@@ -87,6 +87,7 @@ def flush_company(
     time_left: Callable[[], float],
     margin: float = 5.0,
     holder: str | None = None,
+    reconnected: bool = False,
 ) -> FlushReport:
     report = FlushReport(company_id)
     holder = holder or uuid.uuid4().hex
@@ -98,7 +99,12 @@ def flush_company(
                 report.busy = True
                 return report
             held.append(realm)
-        due = [e for e in outbox.list_waiting(company_id, due_by=now) if e.status in DUE_STATUSES]
+        # After a reconnect, what waited for the connection is due at once, whatever its backoff said.
+        due = [
+            e
+            for e in outbox.list_waiting(company_id, due_by=None if reconnected else now)
+            if e.status in DUE_STATUSES and (e.next_attempt_at <= now or e.status == "waiting_for_connection")
+        ]
         report.due = len(due)
         if not due:
             return report
