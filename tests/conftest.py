@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
 import uuid
@@ -110,6 +111,26 @@ def qbo() -> Iterator[QboWorld]:
 # ---------------------------------------------------------------------------------------------- the local stack
 
 _company_ids = itertools.count(100)
+
+
+_PLAIN_RECORD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
+
+
+class LogCapture(logging.Handler):
+    """Every log line of the whole test run (root and the Powertools logger), for the scan in tests/zz_last."""
+
+    lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        extras = {
+            k: v for k, v in record.__dict__.items() if k not in logging.LogRecord("", 0, "", 0, "", (), None).__dict__
+        }
+        self.lines.append(f"{record.getMessage()} {extras!r}")
+
+
+_CAPTURE = LogCapture(level=logging.DEBUG)
+logging.getLogger().addHandler(_CAPTURE)
+logging.getLogger("hirebooks").addHandler(_CAPTURE)
 
 
 @dataclass

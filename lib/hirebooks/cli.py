@@ -5,6 +5,7 @@ so what it shows is what the API serves.
   hirebooks buffer flush [--company 1 ...]
   hirebooks buffer retry ENTRY --company 1
   hirebooks buffer discard ENTRY --company 1 --why "sent by hand"
+  hirebooks status --company 1
 
 Where: --api-url or HIREBOOKS_API_URL; who: --token or HIREBOOKS_ADMIN_TOKEN (the stack's admin token).
 """
@@ -159,6 +160,45 @@ def buffer_discard(
         "POST", f"/buffer/{entry}/discard", json={"company_id": company, "by": by or getpass.getuser(), "why": why}
     )
     console.print(f"Entry {answer['id'][:12]}: {answer['status']} ({answer['reason']})")
+
+
+def _when(epoch: Any) -> str:
+    if not epoch:
+        return "-"
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(float(epoch), dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@app.command("status")
+def status(company: Company, api_url: ApiUrl = "", token: Token = "") -> None:
+    """Per package: the connected QuickBooks company, mode, expiries and warnings; the buffer; the last sync."""
+    body = Api(api_url, token).call("GET", "/status", params={"company_id": company})
+    table = Table(title=f"HireHop company {company}")
+    for column in ("package", "mode", "QuickBooks company", "connection", "access until", "renew by", "hard limit"):
+        table.add_column(column)
+    warnings: list[str] = []
+    for p in body["packages"]:
+        c = p["connection"]
+        status_text = c.get("status", "-")
+        colour = "green" if status_text == "connected" else "red"
+        table.add_row(
+            f"{p['name']} ({p['package']})",
+            p["mode"],
+            c.get("company_name") or c.get("realm_id", "-"),
+            f"[{colour}]{status_text.replace('_', ' ')}[/]",
+            _when(c.get("access_expires_at")),
+            _when(c.get("rolling_expires_at")),
+            _when(c.get("hard_expires_at")),
+        )
+        warnings += [w["message"] for w in c.get("warnings", [])]
+    console.print(table)
+    buffer = body["buffer"]
+    detail = ", ".join(f"{n} {s}" for s, n in sorted(buffer["by_status"].items())) or "empty"
+    console.print(f"Buffer: {buffer['waiting']} waiting ({detail}). Last successful sync: "
+                  f"{_when(body.get('last_successful_sync'))}.")  # fmt: skip
+    for warning in warnings:
+        console.print(f"[yellow]Warning:[/] {warning}")
 
 
 def main() -> None:

@@ -68,6 +68,7 @@ def webhook_settings() -> WebhookSettings:
 class TokenSettings(LiveSettings):
     """token_refresh: the connect link's redirect and where to send the people who finish connecting."""
 
+    INBOUND_TABLE_NAME: str = Field(min_length=1)  # the connect link's single-use states
     FLUSH_FUNCTION_NAME: str = ""
     LOCAL_INVOKE_URL: str | None = None  # the local stack's stand-in for Lambda's asynchronous Invoke
 
