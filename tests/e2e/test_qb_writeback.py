@@ -285,3 +285,34 @@ def test_qb_webhook_an_older_version_arriving_late_changes_nothing(inbound: Inbo
     # Then HireHop keeps the newer amount
     deposits, applied = hirehop_money(inbound, inv["JOB_ID"])
     assert deposits == [Decimal("55.00")] and applied == {inv["ID"]: Decimal("55.00")}
+
+
+def test_qb_webhook_a_voided_payment_is_undone(inbound: InboundWorld) -> None:
+    inv, twin = pushed_invoice(inbound)
+    payment = pay(inbound, twin, "35.00")
+    inbound.deliver()
+    current = next(p for p in inbound.live.qbo.control.objects(inbound.realm, "Payment") if p["Id"] == payment["Id"])
+    inbound.ui("Payment", {"Id": payment["Id"], "SyncToken": current["SyncToken"]}, "void")
+    inbound.deliver()
+    deposits, applied = hirehop_money(inbound, inv["JOB_ID"])
+    assert deposits == [Decimal("35.00")] and applied[inv["ID"]] == 0 and applied[0] == Decimal("35.00")
+    assert Decimal(str(inbound.invoice(inv["ID"])["OWING"])) == Decimal(str(twin["TotalAmt"]))
+
+
+def test_qb_webhook_sweep_on_demand_needs_the_admin_token_and_good_input(inbound: InboundWorld) -> None:
+    from tests.conftest import ADMIN_TOKEN
+
+    inbound.live.secrets.put("admin-token", ADMIN_TOKEN)
+    inv, twin = pushed_invoice(inbound)
+    inbound.live.qbo.control.webhooks(enabled=False)
+    pay(inbound, twin, twin["TotalAmt"])
+    url = f"{inbound.gateway_url}/quickbooks/sweep"
+    assert requests.post(url, json={}, timeout=10).status_code == 401
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    bad = requests.post(url, json={"realm_ids": "all"}, headers=auth, timeout=10)
+    assert bad.status_code == 422 and "realm_ids" in bad.json()["message"]
+    assert inbound.invoice(inv["ID"])["STATUS"] == 2
+    done = requests.post(url, json={"realm_ids": [inbound.realm]}, headers=auth, timeout=30)
+    assert done.status_code == 200 and done.json()["sweeps"][0]["queued"] >= 1
+    inbound.deliver()
+    assert inbound.invoice(inv["ID"])["STATUS"] == 3

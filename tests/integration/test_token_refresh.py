@@ -328,3 +328,45 @@ def test_token_refresh_status_shows_connections_expiries_and_the_buffer(tokens: 
     assert shown.exit_code == 0, shown.output
     assert "needs" in shown.output and "waiting_for_connection" in shown.output
     assert "Reconnect QuickBooks company" in shown.output
+
+
+def test_token_refresh_warns_30_and_7_days_before_the_hard_limit_once_each(tokens: TokenWorld) -> None:
+    """Reference: 'Intuit's sample warns the customer 30 days and 7 days before it, and sync stops on the day'."""
+    sim = tokens.sim
+    sim.oauth.hard_max = 40 * 86400  # a chain that ends in 40 days
+    oauth = tokens.oauth()
+    resp = requests.get(
+        oauth.authorize_url(f"{tokens.live.intake.gateway_url}/quickbooks/callback", "x"),
+        allow_redirects=False,
+        timeout=5,
+    )
+    code = parse_qs(urlparse(resp.headers["Location"]).query)["code"][0]
+    short = oauth.exchange_code(code, f"{tokens.live.intake.gateway_url}/quickbooks/callback", sim.clock.time())
+    assert short.hard_expires_in is not None and short.hard_expires_in <= 40 * 86400
+    store_tokens(tokens.connections, tokens.realm, short, tokens.live.intake.company_id, "us")
+    keeper = tokens.keeper(clock=sim.clock)
+    sent: list[str] = []
+    for _day in range(36):  # from 40 days left to 4
+        tokens.live.qbo.control.advance(86400)
+        keeper.run_schedule()
+        sent += tokens.notifications()
+    hard = [m for m in sent if "5-year limit" in m]
+    assert len(hard) == 2, sent
+    assert "in 30 days" in hard[0] or "in 29 days" in hard[0]
+    assert "in 7 days" in hard[1] or "in 6 days" in hard[1]
+    conn = tokens.connections.get(tokens.realm)
+    assert conn is not None and {"hard-30", "hard-7"} <= set(conn.warnings_sent)
+
+
+def test_token_refresh_rolling_expiry_warns_when_nothing_refreshes(tokens: TokenWorld) -> None:
+    conn = tokens.connections.get(tokens.realm)
+    assert conn is not None and conn.tokens is not None
+    from dataclasses import replace as _replace
+
+    old = _replace(conn.tokens, obtained_at=time.time() - 90 * 86400, expires_in=90 * 86400 + 7200)
+    store_tokens(tokens.connections, tokens.realm, old, tokens.live.intake.company_id, "us")
+    keeper = tokens.keeper()
+    keeper.run_schedule()
+    keeper.run_schedule()
+    rolling = [m for m in tokens.notifications() if "has not been refreshed" in m]
+    assert len(rolling) == 1

@@ -23,7 +23,10 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from hirebooks import errors as E
+from hirebooks.observability import logger, metrics
 from hirebooks.ports import Clock, ConnectionStore, Lease, Notifier
 
 from .oauth import QboOAuthClient, TokenSet
@@ -90,7 +93,7 @@ def warnings_for(conn: Connection, now: float) -> list[dict[str, str]]:
     hard = tokens.hard_expires_at
     if hard is not None:
         left = (hard - now) / DAY
-        for threshold in HARD_WARNINGS:
+        for threshold in sorted(HARD_WARNINGS):  # the nearest one that applies
             if left <= threshold:
                 out.append(
                     {
@@ -185,6 +188,8 @@ class TokenKeeper:
         for _ in range(3):
             dead = replace(conn, status=NEEDS_RECONNECT, reason=why)
             if self.store.save(dead, conn.version):
+                metrics.add_metric(name="ConnectionNeedsReconnect", unit=MetricUnit.Count, value=1)
+                logger.warning("QuickBooks connection needs reconnecting", extra={"realm": conn.realm_id, "why": why})
                 self._notify_once(dead, "reconnect")
                 return
             latest = self.store.get(conn.realm_id)
@@ -222,6 +227,7 @@ class TokenKeeper:
             if due and latest.status == CONNECTED:
                 for warning in due:
                     self._notify_once(latest, warning["key"])
+                metrics.add_metric(name="ConnectionWarningsSent", unit=MetricUnit.Count, value=len(due))
                 marked = replace(latest, warnings_sent=[*latest.warnings_sent, *(w["key"] for w in due)])
                 if self.store.save(marked, latest.version):
                     warned.extend(f"{latest.realm_id}:{w['key']}" for w in due)
