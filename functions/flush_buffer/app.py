@@ -56,7 +56,7 @@ def _run(deps: Deps, context: LambdaContext, company_ids: list[int], reconnected
     return [r.as_dict() for r in reports]
 
 
-def _json(answer: tuple[int, dict[str, Any]]) -> Response:
+def _json(answer: tuple[int, dict[str, Any]]) -> Response[dict[str, Any]]:
     return Response(status_code=answer[0], content_type="application/json", body=json.dumps(answer[1]))
 
 
@@ -65,7 +65,7 @@ def _auth() -> str | None:
 
 
 @app.post("/buffer/flush")
-def flush_route() -> Response:
+def flush_route() -> Response[dict[str, Any]]:
     deps: Deps = app.context["deps"]
     return _json(
         flush_request(
@@ -79,20 +79,20 @@ def flush_route() -> Response:
 
 
 @app.get("/buffer")
-def report_route() -> Response:
+def report_route() -> Response[dict[str, Any]]:
     deps: Deps = app.context["deps"]
     query = app.current_event.query_string_parameters or {}
     return _json(report_request(_auth(), query, deps.sync.secrets, deps.sync.outbox, deps.sync.settings))
 
 
 @app.post("/buffer/<entry_id>/<action>")
-def change_route(entry_id: str, action: str) -> Response:
+def change_route(entry_id: str, action: str) -> Response[dict[str, Any]]:
     deps: Deps = app.context["deps"]
     return _json(change_request(_auth(), entry_id, action, app.current_event.body, deps.sync.secrets, deps.sync.outbox))
 
 
 @app.get("/status")
-def status_route() -> Response:
+def status_route() -> Response[dict[str, Any]]:
     deps: Deps = app.context["deps"]
     query = app.current_event.query_string_parameters or {}
     return _json(status_request(_auth(), query, deps.sync))

@@ -47,12 +47,12 @@ def build_deps() -> Deps:
     )
 
 
-def _json(status: int, body: dict[str, Any]) -> Response:
+def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
 @app.post("/hirehop/<tenant>/events")
-def hirehop_event(tenant: str) -> Response:
+def hirehop_event(tenant: str) -> Response[dict[str, Any]]:
     deps: Deps = app.context["deps"]
     event = app.current_event
     raw = event.decoded_body or ""
@@ -70,7 +70,7 @@ def hirehop_event(tenant: str) -> Response:
 
 
 @app.not_found
-def not_found(_: NotFoundError) -> Response:
+def not_found(_: NotFoundError) -> Response[dict[str, Any]]:
     return _json(404, {"error": "not_found", "message": "HireHop events go to POST /hirehop/{tenant}/events."})
 
 

@@ -38,12 +38,12 @@ def build_deps() -> InboundDeps:
     )
 
 
-def _json(status: int, body: dict[str, Any]) -> Response:
+def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
 @app.post("/quickbooks/webhook")
-def quickbooks_webhook() -> Response:
+def quickbooks_webhook() -> Response[dict[str, Any]]:
     event = app.current_event
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()  # the raw bytes Intuit signed
@@ -51,7 +51,7 @@ def quickbooks_webhook() -> Response:
 
 
 @app.post("/quickbooks/sweep")
-def sweep_now() -> Response:
+def sweep_now() -> Response[dict[str, Any]]:
     deps: InboundDeps = app.context["deps"]
     auth = (app.current_event.headers or {}).get("authorization")
     return _json(*sweep_request(auth, app.current_event.body, deps.sync.secrets, lambda realms: sweep(deps, realms)))

@@ -53,7 +53,7 @@ def build_deps() -> Deps:
     )
 
 
-def _page(page: Page) -> Response:
+def _page(page: Page) -> Response[dict[str, Any]]:
     if page.location:
         return Response(status_code=302, headers={"Location": page.location}, body="")
     metrics.add_metric(name=f"Connect{page.title.replace(' ', '')}", unit=MetricUnit.Count, value=1)
@@ -64,13 +64,13 @@ def _page(page: Page) -> Response:
 
 
 @app.get("/quickbooks/connect")
-def connect() -> Response:
+def connect() -> Response[dict[str, Any]]:
     deps: Deps = app.context["deps"]
     return _page(connect_link(app.current_event.query_string_parameters or {}, deps.sync, deps.log))
 
 
 @app.get("/quickbooks/callback")
-def intuit_callback() -> Response:
+def intuit_callback() -> Response[dict[str, Any]]:
     deps: Deps = app.context["deps"]
     query = app.current_event.query_string_parameters or {}
     page = callback(query, deps.sync, deps.log, deps.invoker, deps.flush_function)

@@ -6,6 +6,8 @@ so what it shows is what the API serves.
   hirebooks buffer retry ENTRY --company 1
   hirebooks buffer discard ENTRY --company 1 --why "sent by hand"
   hirebooks status --company 1
+  hirebooks setup --help      the set-up steps: company, tenant, package, accounts, tax-codes, contacts, assign,
+                              preflight, show
 
 Where: --api-url or HIREBOOKS_API_URL; who: --token or HIREBOOKS_ADMIN_TOKEN (the stack's admin token).
 """
@@ -26,6 +28,14 @@ buffer_app = typer.Typer(
     help="The buffer: what waits to go to QuickBooks (HireHop's 'Invoices to export').", no_args_is_help=True
 )
 app.add_typer(buffer_app, name="buffer")
+setup_app = typer.Typer(help="The set-up steps HireHop users know, in order (see README).", no_args_is_help=True)
+accounts_app = typer.Typer(help="Bank accounts and nominal codes synced from QuickBooks.", no_args_is_help=True)
+taxes_app = typer.Typer(help="Tax codes synced from QuickBooks.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Contacts in QuickBooks, matched to HireHop and imported.", no_args_is_help=True)
+app.add_typer(setup_app, name="setup")
+setup_app.add_typer(accounts_app, name="accounts")
+setup_app.add_typer(taxes_app, name="tax-codes")
+setup_app.add_typer(contacts_app, name="contacts")
 console = Console()
 err = Console(stderr=True)
 
@@ -199,6 +209,241 @@ def status(company: Company, api_url: ApiUrl = "", token: Token = "") -> None:
                   f"{_when(body.get('last_successful_sync'))}.")  # fmt: skip
     for warning in warnings:
         console.print(f"[yellow]Warning:[/] {warning}")
+
+
+# ====================================================================== set-up
+def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values or []:
+        key, sep, val = value.partition("=")
+        if not sep or not key or not val:
+            err.print(f"[red]{what} {value!r}: write KEY=VALUE.[/]")
+            raise typer.Exit(2)
+        out[key] = val
+    return out
+
+
+Pkg = Annotated[str, typer.Argument(help="The package id (for example us).")]
+
+
+@setup_app.command("show")
+def setup_show(company: Company, api_url: ApiUrl = "", token: Token = "") -> None:
+    """The company's whole set-up, as stored."""
+    console.print_json(data=Api(api_url, token).call("GET", f"/setup/{company}"))
+
+
+@setup_app.command("company")
+def setup_company(
+    company: Company,
+    hirehop_url: Annotated[str, typer.Option(help="Your HireHop address, e.g. https://myhirehop.com")],
+    hirehop_token: Annotated[str, typer.Option(help="The dedicated API user's token.", show_default=False)] = "",
+    api_url: ApiUrl = "",
+    token: Token = "",
+) -> None:
+    """Step 0: the HireHop company, its address and the API user's token (kept in Secrets Manager)."""
+    body: dict[str, Any] = {"hirehop_url": hirehop_url}
+    if hirehop_token:
+        body["hirehop_token"] = hirehop_token
+    Api(api_url, token).call("PUT", f"/setup/{company}", json=body)
+    console.print(f"[green]HireHop company {company} set up.[/]")
+
+
+@setup_app.command("tenant")
+def setup_tenant(
+    company: Company,
+    export_key: Annotated[str, typer.Option(help="HireHop's export key (Settings > Company settings).")],
+    api_url: ApiUrl = "",
+    token: Token = "",
+) -> None:
+    """The webhook URL to paste into HireHop (shown once)."""
+    body = Api(api_url, token).call("POST", f"/setup/{company}/tenant", json={"export_key": export_key})
+    console.print(f"HireHop webhook: [bold]{api_url.rstrip('/')}{body['webhook_path']}[/]")
+
+
+@setup_app.command("package")
+def setup_package(
+    package: Pkg,
+    company: Company,
+    name: Annotated[str, typer.Option(help="A name people know it by.")],
+    realm: Annotated[str, typer.Option(help="The QuickBooks company id (realmId).")],
+    country: Annotated[str, typer.Option(help="US or GB.")] = "US",
+    mode: Annotated[str, typer.Option(help="live or buffered.")] = "live",
+    invoice_prefix: str = "",
+    credit_prefix: str = "",
+    po_prefix: str = "",
+    invoice_start: Annotated[int | None, typer.Option(min=1)] = None,
+    credit_start: Annotated[int | None, typer.Option(min=1)] = None,
+    po_start: Annotated[int | None, typer.Option(min=1)] = None,
+    api_url: ApiUrl = "",
+    token: Token = "",
+) -> None:
+    """Step 1: create or edit an accounting package (one QuickBooks company)."""
+    body = {
+        "name": name,
+        "realm_id": realm,
+        "country": country,
+        "mode": mode,
+        "invoice_prefix": invoice_prefix,
+        "credit_prefix": credit_prefix,
+        "po_prefix": po_prefix,
+        "invoice_start": invoice_start,
+        "credit_start": credit_start,
+        "po_start": po_start,
+    }
+    Api(api_url, token).call("PUT", f"/setup/{company}/packages/{package}", json=body)
+    console.print(f"[green]Package {package} ({name}, {mode}) saved.[/]")
+
+
+def _accounts_table(body: dict[str, Any]) -> None:
+    table = Table(title=f"Accounts of {body['name']}")
+    for column in ("id", "name", "type", "kept", "default"):
+        table.add_column(column)
+    defaults = {
+        body.get("default_bank_account"): "bank",
+        body.get("default_revenue_account"): "revenue",
+        body.get("default_expense_account"): "expense",
+        body.get("ap_account"): "payables",
+    }
+    for acc_id, acc in body["accounts"].items():
+        table.add_row(acc_id, acc["name"], acc["type"], "yes" if acc["kept"] else "dropped", defaults.get(acc_id, ""))
+    console.print(table)
+
+
+@accounts_app.command("sync")
+def accounts_sync(package: Pkg, company: Company, api_url: ApiUrl = "", token: Token = "") -> None:
+    """Step 2: bring in QuickBooks' bank accounts and nominal codes (the Sync button)."""
+    _accounts_table(Api(api_url, token).call("POST", f"/setup/{company}/packages/{package}/accounts/sync"))
+
+
+@accounts_app.command("set")
+def accounts_set(
+    package: Pkg,
+    company: Company,
+    keep: Annotated[list[str] | None, typer.Option(help="An account id to keep (repeat).")] = None,
+    drop: Annotated[list[str] | None, typer.Option(help="An account id to drop (repeat).")] = None,
+    bank: Annotated[str | None, typer.Option(help="The default bank account.")] = None,
+    revenue: Annotated[str | None, typer.Option(help="The default revenue (income) account.")] = None,
+    expense: Annotated[str | None, typer.Option(help="The default expense account.")] = None,
+    ap: Annotated[str | None, typer.Option(help="The Accounts Payable account for purchase orders.")] = None,
+    map_bank: Annotated[list[str] | None, typer.Option(help="HIREHOP_BANK=QBO_ACCOUNT (repeat).")] = None,
+    api_url: ApiUrl = "",
+    token: Token = "",
+) -> None:
+    """Step 2: keep or drop accounts and pick the defaults."""
+    body: dict[str, Any] = {"keep": keep or [], "drop": drop or [], "banks": _pairs(map_bank, "--map-bank")}
+    for name, value in (
+        ("default_bank_account", bank),
+        ("default_revenue_account", revenue),
+        ("default_expense_account", expense),
+        ("ap_account", ap),
+    ):
+        if value:
+            body[name] = value
+    _accounts_table(Api(api_url, token).call("PATCH", f"/setup/{company}/packages/{package}/accounts", json=body))
+
+
+def _taxes_table(body: dict[str, Any]) -> None:
+    table = Table(title=f"Tax codes of {body['name']}")
+    for column in ("id", "name", "kept", "default"):
+        table.add_column(column)
+    for code_id, code in body["tax_code_list"].items():
+        default = "default" if code_id == body.get("default_tax_code") else ""
+        table.add_row(code_id, code["name"], "yes" if code["kept"] else "dropped", default)
+    console.print(table)
+
+
+@taxes_app.command("sync")
+def taxes_sync(package: Pkg, company: Company, api_url: ApiUrl = "", token: Token = "") -> None:
+    """Step 3: bring in QuickBooks' tax codes; a default is picked and can be changed."""
+    _taxes_table(Api(api_url, token).call("POST", f"/setup/{company}/packages/{package}/tax-codes/sync"))
+
+
+@taxes_app.command("set")
+def taxes_set(
+    package: Pkg,
+    company: Company,
+    default: Annotated[str | None, typer.Option(help="The default tax code.")] = None,
+    keep: Annotated[list[str] | None, typer.Option(help="A tax code id to keep (repeat).")] = None,
+    drop: Annotated[list[str] | None, typer.Option(help="A tax code id to drop (repeat).")] = None,
+    api_url: ApiUrl = "",
+    token: Token = "",
+) -> None:
+    """Step 3: keep or drop tax codes and change the default."""
+    body: dict[str, Any] = {"keep": keep or [], "drop": drop or []}
+    if default:
+        body["default_tax_code"] = default
+    _taxes_table(Api(api_url, token).call("PATCH", f"/setup/{company}/packages/{package}/tax-codes", json=body))
+
+
+@contacts_app.command("list")
+def contacts_list(package: Pkg, company: Company, api_url: ApiUrl = "", token: Token = "") -> None:
+    """Step 4: QuickBooks' customers and vendors, and the HireHop contact each matches (by e-mail or name)."""
+    body = Api(api_url, token).call("GET", f"/setup/{company}/packages/{package}/contacts")
+    table = Table(title="Contacts in QuickBooks")
+    for column in ("id", "name", "e-mail", "in HireHop"):
+        table.add_column(column)
+    for c in body["items"]:
+        match = c["hirehop_match"]
+        table.add_row(c["id"], c["name"], c["email"], f"{match['id']} (by {match['by']})" if match else "-")
+    console.print(table)
+
+
+@contacts_app.command("import")
+def contacts_import(
+    package: Pkg,
+    ids: Annotated[list[str], typer.Argument(help="Contact ids from `contacts list` (Customer:12, Vendor:40).")],
+    company: Company,
+    api_url: ApiUrl = "",
+    token: Token = "",
+) -> None:
+    """Step 4: import the chosen QuickBooks contacts into HireHop; matched ones are left as they are."""
+    body = Api(api_url, token).call(
+        "POST", f"/setup/{company}/packages/{package}/contacts/import", json={"ids": list(ids)}
+    )
+    console.print(
+        f"Imported {len(body['imported'])}, already in HireHop {len(body['already_in_hirehop'])}, "
+        f"not chosen {body['skipped']}."
+    )
+
+
+@setup_app.command("assign")
+def setup_assign(
+    company: Company,
+    depot: Annotated[list[str] | None, typer.Option(help="DEPOT=PACKAGE (repeat).")] = None,
+    default: Annotated[str | None, typer.Option(help="The default package.")] = None,
+    nominal: Annotated[list[str] | None, typer.Option(help="PACKAGE:GROUP=ACCOUNT (repeat).")] = None,
+    tax: Annotated[list[str] | None, typer.Option(help="PACKAGE:DEPOT:GROUP=TAXCODE, DEPOT may be * (repeat).")] = None,
+    api_url: ApiUrl = "",
+    token: Token = "",
+) -> None:
+    """Step 5: depots to packages, nominal groups to codes, tax groups per depot to codes."""
+    body: dict[str, Any] = {"depots": _pairs(depot, "--depot"), "nominal_groups": {}, "tax_groups": {}}
+    if default:
+        body["default_package"] = default
+    for key, value in _pairs(nominal, "--nominal").items():
+        package, _, group = key.partition(":")
+        body["nominal_groups"].setdefault(package, {})[group] = value
+    for key, value in _pairs(tax, "--tax").items():
+        package, _, rest = key.partition(":")
+        body["tax_groups"].setdefault(package, {})[rest] = value
+    Api(api_url, token).call("PUT", f"/setup/{company}/assignments", json=body)
+    console.print("[green]Assignments saved.[/]")
+
+
+@setup_app.command("preflight")
+def setup_preflight(company: Company, api_url: ApiUrl = "", token: Token = "") -> None:
+    """What the documents waiting in the buffer still need from the set-up; exits 1 when something is missing."""
+    body = Api(api_url, token).call("GET", f"/setup/{company}/preflight")
+    if body["ready"]:
+        console.print(f"[green]Ready: the {body['documents_checked']} documents waiting have every mapping.[/]")
+        return
+    table = Table(title="Missing from the set-up")
+    table.add_column("what")
+    table.add_column("documents", justify="right")
+    for gap in body["missing"]:
+        table.add_row(gap["what"], str(gap["documents"]))
+    console.print(table)
+    raise typer.Exit(1)
 
 
 def main() -> None:

@@ -72,6 +72,7 @@ class HireHopSimulator:
                 Rule("/modules/contacts/list.php", endpoint="contacts", methods=["GET", "POST"]),
                 Rule("/php_functions/get_depots.php", endpoint="depots", methods=["GET", "POST"]),
                 Rule("/php_functions/purchase_orders_list.php", endpoint="purchase_orders", methods=["GET", "POST"]),
+                Rule("/php_functions/contacts_save.php", endpoint="contact_save", methods=["POST"]),
                 Rule("/_sim/health", endpoint="c_health", methods=["GET"]),
                 Rule("/_sim/companies", endpoint="c_companies", methods=["POST"]),
                 Rule("/_sim/companies/<int:company_id>", endpoint="c_state", methods=["GET"]),
@@ -224,7 +225,7 @@ class HireHopSimulator:
                 if self.throttle_style == "429":
                     return self._json({"error": 327}, 429)
                 return self._json({"error": 327})  # reference: "327 (and 329) too many requests"
-            write = endpoint in ("deposit_save", "payments_save")
+            write = endpoint in ("deposit_save", "payments_save", "contact_save")
             self.count("writes" if write else "reads")
             rule = self.chaos.pick(request.method, request.path, None)
             after = None
@@ -319,6 +320,20 @@ class HireHopSimulator:
                 notify=notify,
             )
             return {"ID": deposit["ID"], "success": True}
+        if endpoint == "contact_save":  # ASSUMPTION (FIDELITY.md): no public call creates a contact
+            if params.get("ID", "0") != "0" or not params.get("COMPANY", "").strip():
+                raise HireHopError(3, "a new contact needs ID=0 and a COMPANY")
+            contact = company.add_contact(
+                company=params["COMPANY"].strip(),
+                name=params.get("NAME", ""),
+                email=params.get("EMAIL", ""),
+                client=params.get("CLIENT", "1") == "1",
+                supplier=params.get("SUBCONTRACTOR", "0") == "1",
+                notify=notify,
+                address=params.get("ADDRESS", ""),
+                telephone=params.get("TELEPHONE", ""),
+            )
+            return {"ID": contact["ID"], "success": True}
         if endpoint == "payments_save":
             if params.get("id", "0") != "0":  # ASSUMPTION (FIDELITY.md): id=<n> edits application n
                 names = {"paid": "AMOUNT", "date": "DATE", "desc": "DESCRIPTION", "memo": "MEMO"}

@@ -283,3 +283,36 @@ class HireHopClient:
             raise ValueError("an application's amount is not negative")
         form = {"id": application_id, "paid": str(amount), "no_webhook": 1}
         self.call("POST", "/php_functions/billing_payments_save.php", form, write=True)
+
+    def save_contact(
+        self, *, company: str, name: str = "", email: str = "", telephone: str = "", client: bool, supplier: bool
+    ) -> int:
+        """Create a contact. ASSUMPTION: no public HireHop call creates one; this is the simulator's
+        contacts_save.php (see hhsim FIDELITY). A lost answer is found by company and e-mail before writing again."""
+        form = {
+            "ID": 0,
+            "COMPANY": company,
+            "NAME": name,
+            "EMAIL": email,
+            "TELEPHONE": telephone,
+            "CLIENT": int(client),
+            "SUBCONTRACTOR": int(supplier),
+            "no_webhook": 1,
+        }
+
+        def existing() -> int | None:
+            for row in self.contacts():
+                if str(row.get("COMPANY", "")).strip().lower() == company.strip().lower() and (
+                    str(row.get("EMAIL", "")).lower() == email.lower()
+                ):
+                    return int(row["ID"])
+            return None
+
+        try:
+            answer = self.call("POST", "/php_functions/contacts_save.php", form, write=True)
+            return int(answer["ID"])
+        except E.TransientError:
+            found = existing()
+            if found is None:
+                raise
+            return found

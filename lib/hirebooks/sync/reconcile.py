@@ -19,6 +19,7 @@ from typing import Any
 from hirebooks.ports import DocumentSource, IdMap
 
 from .mapping import money
+from .model import WRITEBACK_MEMO_PREFIX
 from .settings import CompanySettings
 
 APPROVED = 2
@@ -123,6 +124,9 @@ def reconcile(
                 report.findings.append(Finding(label, f"total is {obj.get('TotalAmt')} in QuickBooks, {po['NET']}"))
         for (kind, _), deposit in sorted(docs.items()):
             if kind != 6:
+                continue
+            if str(deposit.get("MEMO", "")).startswith(WRITEBACK_MEMO_PREFIX):
+                # It mirrors a payment made in QuickBooks: the open-balance check of its invoices covers it.
                 continue
             label = f"payment {deposit['ID']}"
             report.checked += 1

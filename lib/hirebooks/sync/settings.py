@@ -17,6 +17,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from hirebooks.errors import NeedsSetupError
 
 
+class QboAccount(BaseModel):
+    """A QuickBooks account brought in by the set-up's Sync; `kept` False: the user dropped it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    type: str  # AccountType: Bank, Income, Expense, Cost of Goods Sold, ...
+    number: str = ""
+    kept: bool = True
+
+
+class QboTaxCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kept: bool = True
+
+
 class Package(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,6 +56,12 @@ class Package(BaseModel):
     bank_accounts: dict[str, str] = Field(default_factory=dict)  # HireHop bank id -> QuickBooks Account id
     account_names: dict[str, str] = Field(default_factory=dict)  # QuickBooks Account id -> name (for item names)
     departments: dict[str, str] = Field(default_factory=dict)  # HireHop depot id -> QuickBooks Department id
+    invoice_start: int | None = Field(default=None, ge=1)  # the first numbers HireHop gives (set-up step 1)
+    credit_start: int | None = Field(default=None, ge=1)
+    po_start: int | None = Field(default=None, ge=1)
+    accounts: dict[str, QboAccount] = Field(default_factory=dict)  # synced from QuickBooks (set-up step 2)
+    tax_code_list: dict[str, QboTaxCode] = Field(default_factory=dict)  # synced from QuickBooks (set-up step 3)
+    default_tax_code: str | None = None
 
     def revenue_account(self, nominal_group: int | str) -> str:
         account = self.nominal_accounts.get(str(nominal_group)) or self.default_revenue_account
