@@ -50,7 +50,7 @@ def show(company: str) -> Response[dict[str, Any]]:
 
 @app.put("/setup/<company>")
 def put_company(company: str) -> Response[dict[str, Any]]:
-    return _answer(company, lambda c, b: _api().setup.put_company(c, b))
+    return _answer(company, lambda c, b: _api().put_company(c, b))
 
 
 @app.post("/setup/<company>/tenant")

@@ -137,7 +137,7 @@ class Setup:
             raise SetupError(404, "no_package", f"No package {package_id!r} (packages: {known}).")
         return package
 
-    def _store(self, settings: CompanySettings) -> CompanySettings:
+    def store(self, settings: CompanySettings) -> CompanySettings:
         try:
             checked = CompanySettings.model_validate(settings.model_dump())
         except ValidationError as exc:
@@ -158,7 +158,7 @@ class Setup:
             updated = updated.model_copy(update={"supplier_suffix": req.supplier_suffix})
         if req.hirehop_token:
             self.save_hirehop_token(company_id, req.hirehop_token)
-        return self._store(updated)
+        return self.store(updated)
 
     def put_package(self, company_id: int, package_id: str, body: dict[str, Any]) -> Package:
         if not package_id.replace("-", "").replace("_", "").isalnum() or len(package_id) > 40:
@@ -177,7 +177,7 @@ class Setup:
         package = existing.model_copy(update=fields) if existing else Package(package_id=package_id, **fields)
         packages = {**settings.packages, package_id: package}
         default = settings.default_package or package_id
-        self._store(settings.model_copy(update={"packages": packages, "default_package": default}))
+        self.store(settings.model_copy(update={"packages": packages, "default_package": default}))
         return package
 
     # ---------------------------------------------------------------- 2. accounts
@@ -201,7 +201,7 @@ class Setup:
         if not updated.ap_account:
             ap = next((i for i, a in synced.items() if a.type == "Accounts Payable"), None)
             updated = updated.model_copy(update={"ap_account": ap})
-        self._store(settings.model_copy(update={"packages": {**settings.packages, package_id: updated}}))
+        self.store(settings.model_copy(update={"packages": {**settings.packages, package_id: updated}}))
         return updated
 
     def _account(self, package: Package, account_id: str, kinds: set[str], role: str) -> str:
@@ -256,7 +256,7 @@ class Setup:
             if current and not accounts.get(current, QboAccount(name="", type="", kept=False)).kept:
                 raise SetupError(409, "default_dropped", f"{name} {current} cannot be dropped: pick another first.")
         package = package.model_copy(update=update)
-        self._store(settings.model_copy(update={"packages": {**settings.packages, package_id: package}}))
+        self.store(settings.model_copy(update={"packages": {**settings.packages, package_id: package}}))
         return package
 
     # ---------------------------------------------------------------- 3. tax codes
@@ -280,7 +280,7 @@ class Setup:
         if package.country == "US" and not package.us_sales_tax_code:
             update["us_sales_tax_code"] = default
         package = package.model_copy(update=update)
-        self._store(settings.model_copy(update={"packages": {**settings.packages, package_id: package}}))
+        self.store(settings.model_copy(update={"packages": {**settings.packages, package_id: package}}))
         return package
 
     def set_tax_codes(self, company_id: int, package_id: str, body: dict[str, Any]) -> Package:
@@ -302,7 +302,7 @@ class Setup:
             if package.country == "US":
                 update["us_sales_tax_code"] = req.default_tax_code
         package = package.model_copy(update=update)
-        self._store(settings.model_copy(update={"packages": {**settings.packages, package_id: package}}))
+        self.store(settings.model_copy(update={"packages": {**settings.packages, package_id: package}}))
         return package
 
     @staticmethod
@@ -354,7 +354,7 @@ class Setup:
                 else:
                     codes[key] = self._tax_code(package, code)
             packages[package_id] = package.model_copy(update={"tax_codes": codes})
-        return self._store(
+        return self.store(
             settings.model_copy(update={"depot_packages": depots, "default_package": default, "packages": packages})
         )
 

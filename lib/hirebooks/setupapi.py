@@ -64,6 +64,17 @@ class SetupApi:
             return 200, result.model_dump(mode="json")
         return 200, result if isinstance(result, dict) else {"items": result}
 
+    def put_company(self, company_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """Step 0, and a check that HireHop takes the token: the depot tree is read and kept (it decides packages)."""
+        settings = self.setup.put_company(company_id, body)
+        try:
+            depots = self.hirehop(company_id).depots()
+        except E.AuthError as exc:
+            raise SetupError(422, "hirehop_refused", str(exc)) from None
+        parents = {str(d["ID"]): int(d.get("PARENT") or 0) for d in depots if int(str(d.get("VIRTUAL") or 0))}
+        stored = self.setup.store(settings.model_copy(update={"depot_parents": parents}))
+        return {**stored.model_dump(mode="json"), "depots": [{"id": d["ID"], "name": d.get("DEPOT")} for d in depots]}
+
     def register_tenant(self, company_id: int, body: dict[str, Any]) -> dict[str, Any]:
         export_key = str(body.get("export_key") or "")
         if len(export_key) < 6:

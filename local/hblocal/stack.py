@@ -1,8 +1,10 @@
-"""The local stack in one object: moto's AWS with the template's tables, the QuickBooks and HireHop simulators, and
-the gateway in front of the real handlers. Used by `make demo` and the end-to-end tests."""
+"""The local stack in one object: moto's AWS with the template's tables and queues, the QuickBooks and HireHop
+simulators, the gateway in front of the real handlers, the SQS poller standing in for the event source mapping, and
+the scheduler standing in for EventBridge. Used by `make demo`, `make up` and the end-to-end tests."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import uuid
@@ -11,11 +13,17 @@ from typing import Any
 
 import boto3
 from hhsim import HireHopSimulator
+from hirebooks.config import live_settings, token_settings, webhook_settings
 from hirebooks.store.dynamo import DynamoOutbox, DynamoTenantDirectory
+from hirebooks.store.secrets import SecretsManagerStore
 from qbosim import QboSimulator
 
 from .aws import LocalAws, create_queues, create_tables
-from .gateway import LocalGateway
+from .gateway import LOCAL_STACK_NAME, LocalGateway
+from .queues import QueuePoller
+from .scheduler import Scheduler
+
+LOCAL_APP = ("hirebooks-local-app", "local-app-secret")  # the Intuit app the local stack registers (not a secret)
 
 
 @dataclass
@@ -35,7 +43,11 @@ class LocalStack:
     tables: dict[str, str] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
     gateway: LocalGateway | None = None
+    poller: QueuePoller | None = None
+    scheduler: Scheduler | None = None
+    admin_token: str = ""
     hirehop_scale: float = 60.0  # the HireHop simulator's clock: its 60 calls a minute pass in a second
+    schedule_speed: float = 180.0  # EventBridge's clock: a 15-minute schedule fires every 5 seconds
 
     def __enter__(self) -> LocalStack:
         self.hirehop.clock.set_scale(self.hirehop_scale)
@@ -47,21 +59,57 @@ class LocalStack:
         prefix = f"hirebooks-{uuid.uuid4().hex[:6]}"
         self.tables = create_tables(self.aws.client("dynamodb"), prefix)
         self.tables.update(create_queues(self.aws.client("sqs"), prefix))
+        self.urls = {"aws": self.aws.url, "quickbooks": self.qbo.start(), "hirehop": self.hirehop.start()}
+        # The functions talk to the simulators instead of Intuit (deployment points these at Intuit's hosts).
+        os.environ["QBO_API_BASE_URL"] = self.urls["quickbooks"]
+        os.environ["INTUIT_OAUTH_BASE_URL"] = self.urls["quickbooks"]
         self.gateway = LocalGateway(self.tables)
-        self.urls = {
-            "aws": self.aws.url,
-            "gateway": self.gateway.start(),
-            "quickbooks": self.qbo.start(),
-            "hirehop": self.hirehop.start(),
-        }
+        self.urls["gateway"] = self.gateway.start()
+        for cached in (live_settings, webhook_settings, token_settings):
+            cached.cache_clear()
+        self._secrets_and_intuit_app()
+        self.poller = QueuePoller(
+            self.aws.client("sqs"),
+            self.tables["QboChangesQueue"],
+            lambda event: self.invoke("QbWebhookFunction", event),
+        ).start()
+        self.scheduler = Scheduler(self.invoke, self.schedule_speed)
         return self
 
+    def _secrets_and_intuit_app(self) -> None:
+        """What a deployer puts in Secrets Manager, and the Intuit app (the simulator's, with our callback)."""
+        store = self.secrets
+        self.admin_token = secrets.token_urlsafe(24)
+        store.put("admin-token", self.admin_token)
+        callback = f"{self.urls['gateway']}/quickbooks/callback"
+        self.qbo.oauth.add_client(*LOCAL_APP, [callback])
+        store.put(
+            "intuit-app",
+            json.dumps({"client_id": LOCAL_APP[0], "client_secret": LOCAL_APP[1], "redirect_uri": callback}),
+        )
+        verifier = secrets.token_urlsafe(16)
+        store.put("intuit-verifier-token", verifier)
+        cfg = self.qbo.webhooks.config
+        cfg.url, cfg.verifier_token, cfg.enabled = f"{self.urls['gateway']}/quickbooks/webhook", verifier, True
+
+    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        assert self.gateway is not None
+        return self.gateway.invoke(function, event)
+
     def __exit__(self, *exc: object) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.poller is not None:
+            self.poller.stop()
         self.hirehop.stop()
         self.qbo.stop()
         if self.gateway is not None:
             self.gateway.stop()
         self.aws.stop()
+
+    @property
+    def secrets(self) -> SecretsManagerStore:
+        return SecretsManagerStore(self.aws.client("secretsmanager"), LOCAL_STACK_NAME)
 
     def table(self, logical: str) -> Any:
         return boto3.resource("dynamodb", endpoint_url=self.aws.url).Table(self.tables[logical])

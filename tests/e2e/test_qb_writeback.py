@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import requests
+from hirebooks.store.dynamo import DynamoIdMap
 from hirebooks.store.queues import SqsChangeQueue
+from hirebooks.sync.model import Link
 from hirebooks.sync.writeback import QboChange
 from qbosim.webhooks import sign
 
@@ -23,7 +25,8 @@ def pushed_invoice(world: InboundWorld, job: int | None = None, lines: list[dict
     inv = intake.act("create_invoice", job_id=job or intake.ids["jobs"][0], lines=lines or [LINE])
     inv = intake.act("approve_invoice", invoice_id=inv["ID"], notify=False)
     outcome = world.push("invoice", inv)
-    assert outcome.status == "synced", outcome.reason
+    # "skipped" (unchanged): HireHop's own webhook for the draft can arrive after the approval and push it live first
+    assert outcome.status in ("synced", "skipped") and outcome.qbo_id, outcome.reason
     twin = next(i for i in world.live.qbo.control.objects(world.realm, "Invoice") if i["Id"] == outcome.qbo_id)
     return inv, twin
 
@@ -232,7 +235,7 @@ def test_qb_webhook_payments_hirebooks_wrote_are_not_written_back(inbound: Inbou
         "take_payment", job_id=inv["JOB_ID"], amount=str(inv["TOTAL"]), apply=[[inv["ID"], str(inv["TOTAL"])]]
     )
     outcome = inbound.push("payment", taken["applications"][0])
-    assert outcome.status == "synced", outcome.reason
+    assert outcome.status in ("synced", "skipped") and outcome.qbo_id, outcome.reason  # live push may be first
     inbound.deliver()
     # Then HireHop still has just the one payment it took
     deposits, applied = hirehop_money(inbound, inv["JOB_ID"])
@@ -316,3 +319,25 @@ def test_qb_webhook_sweep_on_demand_needs_the_admin_token_and_good_input(inbound
     assert done.status_code == 200 and done.json()["sweeps"][0]["queued"] >= 1
     inbound.deliver()
     assert inbound.invoice(inv["ID"])["STATUS"] == 3
+
+
+def test_qb_webhook_a_payment_hirebooks_is_still_creating_is_not_written_back(inbound: InboundWorld) -> None:
+    """QuickBooks' webhook can come before the push has recorded the new payment's id: the write-ahead intent
+    (found by the payment's HireHop reference) is enough to know it is ours. Found by the demo: without this, HireHop
+    got its own payment back a second time."""
+    inv, twin = pushed_invoice(inbound)
+    company = inbound.live.intake.company_id
+    idmap = DynamoIdMap(inbound.live.intake.aws.table("IdMapTable"))
+    idmap.put(Link(company, inbound.realm, "payment:987654", "Payment", "creating", "rid-in-flight", "digest"))
+    inbound.ui(
+        "Payment",
+        {
+            "CustomerRef": twin["CustomerRef"],
+            "TotalAmt": "12.00",
+            "PaymentRefNum": "HH987654",
+            "Line": [{"Amount": "12.00", "LinkedTxn": [{"TxnId": twin["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
+    inbound.deliver()
+    deposits, applied = hirehop_money(inbound, inv["JOB_ID"])
+    assert deposits == [] and applied == {}

@@ -236,3 +236,27 @@ def test_the_schedule_flushes_every_set_up_company(flush_api: LiveWorld) -> None
     mine = [r for r in result["reports"] if r["company_id"] == hh.company_id]
     assert mine and mine[0]["pushed"] == 1
     assert [e.status for e in hh.entries()] == ["synced"]
+
+
+def test_a_credit_notes_application_that_fails_waits_and_is_done_next_time(sync: SyncWorld) -> None:
+    """Found by the demo: the credit memo went in a batch, its $0 application failed (QuickBooks had a bad minute),
+    and the entry was marked synced: HireHop netted the credit off the invoice, QuickBooks never did."""
+    buffered(sync)
+    job = sync.hh.ids["jobs"][0]
+    inv = sync.hh.act("approve_invoice", invoice_id=sync.hh.act("create_invoice", job_id=job, lines=[HIRE])["ID"])
+    queue(sync, "invoice", inv)
+    assert flush(sync).pushed == 1
+    credit = sync.hh.act("credit_note", invoice_id=inv["ID"], lines=[{**HIRE, "QUANTITY": 1}])
+    queue(sync, "credit_note", credit)
+    sync.qbo.control.faults({"kind": "http_503", "path": "/payment", "methods": ["POST"], "remaining": 6})
+    first = flush(sync)
+    assert first.pushed == 0 and sync.objects("CreditMemo")  # the memo is there, its application is not
+    assert not [p for p in sync.objects("Payment") if p.get("PaymentRefNum") == f"HHC{credit['ID']}"]
+    sync.qbo.control.clear_faults()
+    for entry in sync.outbox.list_waiting(sync.company_id):
+        sync.outbox.mark(entry, entry.status, entry.reason, next_attempt_at=0.0, now=time.time())
+    second = flush(sync)
+    assert second.pushed + second.unchanged == 1 and not sync.outbox.list_waiting(sync.company_id)
+    applied = [p for p in sync.objects("Payment") if p.get("PaymentRefNum") == f"HHC{credit['ID']}"]
+    assert len(applied) == 1 and len(sync.objects("CreditMemo")) == 1
+    assert sync.reconcile([job]).agree

@@ -111,12 +111,11 @@ def _send(
                         outcome.qbo_id,
                     )
                 except E.HireBooksError as exc:
-                    outcome = PushOutcome(
-                        outcome.status,
-                        f"{outcome.reason}; not applied to its invoice: {exc}",
-                        outcome.qbo_entity,
-                        outcome.qbo_id,
-                    )
+                    # The document is in QuickBooks (linked above), its follow-up (a credit note's application to
+                    # its invoice) is not: the entry waits and is retried, which finds the twin and does just that.
+                    # Marking it synced here lost the application for good (found by the demo, in an outage).
+                    run.count(record_failure(outbox, entry, exc, now=now))
+                    continue
             run.count(record_outcome(outbox, entry, outcome, now=now))
         elif isinstance(result.error, FALLBACK):
             run.count(push_and_record(pusher, outbox, entry, force=True))

@@ -18,6 +18,7 @@ version, and writes only the difference. Hence:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from .settings import CompanySettings
 ZERO = Decimal("0")
 DELETED_VERSION = 1 << 62  # a deleted payment is final: QuickBooks never reuses an id
 KIND_APPLICATION, KIND_DEPOSIT = 3, 6  # reference hirehop.md, "Billing records"
+OWN_REFERENCE = re.compile(r"HH(C?)(\d+)")  # the PaymentRefNum the push gives (mapping.payment, Pusher._apply_credit)
 
 
 def money(value: Any) -> Decimal:
@@ -149,6 +151,8 @@ class WriteBack:
             )
         target = Target() if payment is None else self._target(change.realm_id, payment)
         company_id = target.company_id or (record.company_id if record else 0)
+        if payment is not None and company_id and self._sent_by_us(company_id, change.realm_id, payment):
+            return WritebackOutcome("skipped", f"QuickBooks payment {change.entity_id} is being written by HireBooks")
         jobs = sorted(set(target.deposits) | set(record.jobs if record else []))
         if not company_id or not jobs:
             self._remember(change, version, company_id, jobs, deleted=payment is None)
@@ -164,6 +168,16 @@ class WriteBack:
         return WritebackOutcome(
             "applied", f"QuickBooks payment {change.entity_id} ({what}) recorded in HireHop; {writes} writes", writes
         )
+
+    def _sent_by_us(self, company_id: int, realm_id: str, payment: dict[str, Any]) -> bool:
+        """A payment HireBooks is creating has its intent in the id map (write-ahead) but not yet its QuickBooks id,
+        so the reverse index cannot find it; QuickBooks' webhook can arrive in that window. Our payments carry the
+        HireHop reference (HH<deposit>, HHC<credit note>): an intent under that key means it is ours."""
+        match = OWN_REFERENCE.fullmatch(str(payment.get("PaymentRefNum") or ""))
+        if match is None:
+            return False
+        key = f"creditapply:{match.group(2)}" if match.group(1) else f"payment:{match.group(2)}"
+        return self.idmap.get(company_id, realm_id, key) is not None
 
     def _credit_memo(self, change: QboChange) -> WritebackOutcome:
         ours = self.idmap.find_by_qbo(change.realm_id, "CreditMemo", change.entity_id)
