@@ -298,6 +298,22 @@ def package_from_sim(qbo: QboWorld, realm: str, package_id: str, **overrides: An
     return Package(**fields)
 
 
+def stored_entry(outbox: Any, company_id: int, kind: str, doc: dict[str, Any]) -> OutboxEntry:
+    """What the intake would have stored for this document's event."""
+    entry = OutboxEntry(
+        company_id,
+        uuid.uuid4().hex[:32],
+        kind,
+        str(doc["ID"]),
+        f"{kind}.test",
+        "2026-12-04 10:00:00",
+        time.time(),
+        {"data": doc, "changes": {}},
+    )
+    outbox.put_if_absent(entry)
+    return entry
+
+
 @dataclass
 class SyncWorld:
     qbo: QboWorld
@@ -339,19 +355,7 @@ class SyncWorld:
         )
 
     def entry(self, kind: str, doc: dict[str, Any]) -> OutboxEntry:
-        """What the intake would have stored for this document's event."""
-        entry = OutboxEntry(
-            self.company_id,
-            uuid.uuid4().hex[:32],
-            kind,
-            str(doc["ID"]),
-            f"{kind}.test",
-            "2026-12-04 10:00:00",
-            time.time(),
-            {"data": doc, "changes": {}},
-        )
-        self.outbox.put_if_absent(entry)
-        return entry
+        return stored_entry(self.outbox, self.company_id, kind, doc)
 
     def push(self, kind: str, doc: dict[str, Any], **kw: Any) -> PushOutcome:
         return push_and_record(self.pusher(), self.outbox, self.entry(kind, doc), **kw)
@@ -484,17 +488,7 @@ class InboundWorld:
         """Push a HireHop document to QuickBooks as push_document would (through the library, not an event)."""
         deps = self.sync_world()
         pusher = build_pusher(self.live.intake.company_id, deps)
-        entry = OutboxEntry(
-            self.live.intake.company_id,
-            uuid.uuid4().hex[:32],
-            kind,
-            str(doc["ID"]),
-            f"{kind}.test",
-            "2026-12-04 10:00:00",
-            time.time(),
-            {"data": doc, "changes": {}},
-        )
-        deps.outbox.put_if_absent(entry)
+        entry = stored_entry(deps.outbox, self.live.intake.company_id, kind, doc)
         return push_and_record(pusher, deps.outbox, entry)
 
     def ui(self, entity: str, body: dict[str, Any], operation: str = "create") -> dict[str, Any]:

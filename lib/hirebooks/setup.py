@@ -227,11 +227,7 @@ class Setup:
         if not package.accounts:
             raise SetupError(409, "not_synced", "Sync the accounts from QuickBooks first (POST .../accounts/sync).")
         accounts = dict(package.accounts)
-        for ids, kept in ((req.keep, True), (req.drop, False)):
-            for acc_id in ids:
-                if acc_id not in accounts:
-                    raise SetupError(422, "unknown_account", f"Account {acc_id} is not among the synced accounts.")
-                accounts[acc_id] = accounts[acc_id].model_copy(update={"kept": kept})
+        _keep_or_drop(accounts, req.keep, req.drop, "unknown_account", "Account {} is not among the synced accounts.")
         package = package.model_copy(update={"accounts": accounts})
         update: dict[str, Any] = {}
         if req.default_bank_account:
@@ -290,11 +286,7 @@ class Setup:
         if not package.tax_code_list:
             raise SetupError(409, "not_synced", "Sync the tax codes from QuickBooks first (POST .../tax-codes/sync).")
         codes = dict(package.tax_code_list)
-        for ids, kept in ((req.keep, True), (req.drop, False)):
-            for code in ids:
-                if code not in codes:
-                    raise SetupError(422, "unknown_tax_code", f"Tax code {code} is not among the synced tax codes.")
-                codes[code] = codes[code].model_copy(update={"kept": kept})
+        _keep_or_drop(codes, req.keep, req.drop, "unknown_tax_code", "Tax code {} is not among the synced tax codes.")
         update: dict[str, Any] = {"tax_code_list": codes}
         if req.default_tax_code is not None:
             self._tax_code(package.model_copy(update=update), req.default_tax_code)
@@ -442,6 +434,16 @@ class Setup:
             "missing": [{"what": what, "documents": n} for what, n in missing.most_common()],
             "ready": not missing,
         }
+
+
+def _keep_or_drop(synced: dict[str, Any], keep: list[str], drop: list[str], code: str, unknown: str) -> None:
+    """Step 2 and 3's "delete those not used": mark synced items kept or dropped; an unknown id refuses all."""
+    for item_id in [*keep, *drop]:
+        if item_id not in synced:
+            raise SetupError(422, code, unknown.format(item_id))
+    for ids, kept in ((keep, True), (drop, False)):
+        for item_id in ids:
+            synced[item_id] = synced[item_id].model_copy(update={"kept": kept})
 
 
 def _document_gaps(package: Package, kind: str, doc: dict[str, Any]) -> set[str]:

@@ -57,6 +57,21 @@ def test_qb_webhook_payment_in_quickbooks_marks_the_hirehop_invoice_paid(inbound
     assert len(deposits) == 1 and Decimal(str(deposits[0]["data"]["AMOUNT"])) == Decimal(str(twin["TotalAmt"]))
 
 
+def edit_payment(world: InboundWorld, payment: Any, twin: Any, amount: str, sync_token: str) -> Any:
+    """A bookkeeper changes a payment's amount in QuickBooks (a sparse update with the current SyncToken)."""
+    return world.ui(
+        "Payment",
+        {
+            "Id": payment["Id"],
+            "SyncToken": sync_token,
+            "sparse": True,
+            "TotalAmt": amount,
+            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": twin["Id"], "TxnType": "Invoice"}]}],
+        },
+        "update",
+    )
+
+
 def cloudevent(world: InboundWorld, entity: str, entity_id: str, verb: str, event_id: str) -> dict[str, Any]:
     return {
         "specversion": "1.0",
@@ -117,17 +132,7 @@ def test_qb_webhook_events_out_of_order_end_at_the_newest_version(inbound: Inbou
     inv, twin = pushed_invoice(inbound)
     inbound.live.qbo.control.webhooks(enabled=False)
     payment = pay(inbound, twin, "30.00")
-    edited = inbound.ui(
-        "Payment",
-        {
-            "Id": payment["Id"],
-            "SyncToken": payment["SyncToken"],
-            "sparse": True,
-            "TotalAmt": "55.00",
-            "Line": [{"Amount": "55.00", "LinkedTxn": [{"TxnId": twin["Id"], "TxnType": "Invoice"}]}],
-        },
-        "update",
-    )
+    edited = edit_payment(inbound, payment, twin, "55.00", payment["SyncToken"])
     assert edited["SyncToken"] != payment["SyncToken"]
     # When the update's event comes first and the create's last (each read gives the newest version)
     post_signed(inbound, [cloudevent(inbound, "Payment", payment["Id"], "updated", "evt-upd")])
@@ -147,17 +152,7 @@ def test_qb_webhook_payment_edited_then_deleted_is_undone(inbound: InboundWorld)
     assert inbound.invoice(inv["ID"])["STATUS"] == 3
     # When the bookkeeper lowers it, then deletes it
     current = next(p for p in inbound.live.qbo.control.objects(inbound.realm, "Payment") if p["Id"] == payment["Id"])
-    edited = inbound.ui(
-        "Payment",
-        {
-            "Id": payment["Id"],
-            "SyncToken": current["SyncToken"],
-            "sparse": True,
-            "TotalAmt": "20.00",
-            "Line": [{"Amount": "20.00", "LinkedTxn": [{"TxnId": twin["Id"], "TxnType": "Invoice"}]}],
-        },
-        "update",
-    )
+    edited = edit_payment(inbound, payment, twin, "20.00", current["SyncToken"])
     inbound.deliver()
     deposits, applied = hirehop_money(inbound, inv["JOB_ID"])
     assert deposits == [Decimal("20.00")] and applied == {inv["ID"]: Decimal("20.00")}
@@ -269,17 +264,7 @@ def test_qb_webhook_an_older_version_arriving_late_changes_nothing(inbound: Inbo
     inv, twin = pushed_invoice(inbound)
     payment = pay(inbound, twin, "30.00")
     inbound.deliver()
-    inbound.ui(
-        "Payment",
-        {
-            "Id": payment["Id"],
-            "SyncToken": payment["SyncToken"],
-            "sparse": True,
-            "TotalAmt": "55.00",
-            "Line": [{"Amount": "55.00", "LinkedTxn": [{"TxnId": twin["Id"], "TxnType": "Invoice"}]}],
-        },
-        "update",
-    )
+    edit_payment(inbound, payment, twin, "55.00", payment["SyncToken"])
     inbound.deliver()
     # When a copy of the first version (SyncToken 0, 30.00) comes through the queue after the edit was applied
     stale = QboChange(inbound.realm, "Payment", payment["Id"], "Update", "cdc-stale", "", "cdc", payment)

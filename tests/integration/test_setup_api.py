@@ -187,3 +187,34 @@ def test_openapi_document_is_generated_from_the_handlers_and_served(admin: Admin
         assert route.method.lower() in served["paths"][route.path], f"{route.method} {route.path} is undocumented"
     body = served["paths"]["/setup/{company}/packages/{package}"]["put"]["requestBody"]
     assert body["content"]["application/json"]["schema"]["$ref"].endswith("PackageRequest")
+
+
+def test_setup_cli_walks_the_steps_and_reports_bad_input(admin: Admin) -> None:
+    intake = admin.live.intake
+    c = str(admin.company)
+    bad = admin.cli("company", "-c", c, "--hirehop-url", "not-a-url", "--hirehop-token", "x" * 10)
+    assert bad.exit_code == 1 and "hirehop_url" in bad.output  # the API's sentence, on stderr
+    ok = admin.cli("company", "-c", c, "--hirehop-url", intake.hirehop_url, "--hirehop-token", intake.api_token)
+    assert ok.exit_code == 0 and "set up" in ok.output
+    made = admin.cli("package", "us", "-c", c, "--name", "Acme US", "--realm", US, "--mode", "buffered")
+    assert made.exit_code == 0 and "buffered" in made.output
+    assert admin.cli("package", "us", "-c", c, "--name", "x", "--realm", US, "--mode", "weekly").exit_code == 1
+    synced = admin.cli("accounts", "sync", "us", "-c", c)
+    assert synced.exit_code == 0 and "Bank" in synced.output
+    tenant = admin.cli("tenant", "-c", c, "--export-key", "export-key-2")
+    assert tenant.exit_code == 0 and "/hirehop/" in tenant.output and tenant.output.rstrip().endswith("/events")
+    admin.live.qbo.control.ui(US, "Customer", {"DisplayName": "Cli Venue Ltd"})
+    listed = admin.cli("contacts", "list", "us", "-c", c)
+    assert listed.exit_code == 0 and "Cli Venue Ltd" in listed.output
+    wanted = next(
+        x["id"] for x in admin.call("GET", "/packages/us/contacts").json()["items"] if x["name"] == "Cli Venue Ltd"
+    )
+    imported = admin.cli("contacts", "import", "us", wanted, "-c", c)
+    assert imported.exit_code == 0 and "Imported 1" in imported.output
+    assert admin.cli("assign", "-c", c, "--depot", "1-us").exit_code == 2  # not KEY=VALUE: says how
+    shown = admin.cli("show", "-c", c)
+    assert shown.exit_code == 0 and '"mode": "buffered"' in shown.output
+    unauthorised = CliRunner().invoke(
+        cli, ["setup", "show", "-c", c], env={"HIREBOOKS_API_URL": admin.url, "HIREBOOKS_ADMIN_TOKEN": "wrong"}
+    )
+    assert unauthorised.exit_code == 1 and "admin token" in unauthorised.output
