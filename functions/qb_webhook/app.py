@@ -58,8 +58,7 @@ def sweep_now() -> Response[dict[str, Any]]:
 
 
 def _record(record: SQSRecord) -> None:
-    deps: InboundDeps = app.context["deps"]
-    work_change(QboChange.from_message(json.loads(record.body)), deps, build_writeback(deps.sync, deps.ledger))
+    work_change(QboChange.from_message(json.loads(record.body)), app.context["deps"], app.context["writeback"])
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -69,6 +68,7 @@ def handler(event: dict[str, Any], context: LambdaContext, deps: InboundDeps | N
     deps = deps or build_deps()
     app.append_context(deps=deps)
     if "Records" in event:
+        app.append_context(writeback=build_writeback(deps.sync, deps.ledger))  # one per batch of changes
         return process_partial_response(event=event, record_handler=_record, processor=processor, context=context)
     if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
         return {"sweeps": sweep(deps)}

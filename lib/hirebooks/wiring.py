@@ -318,16 +318,22 @@ def qbo_reader(deps: SyncDeps, realm_id: str) -> QboHttpClient:
 
 
 def build_writeback(deps: SyncDeps, ledger: WritebackLedger) -> WriteBack:
+    """One per queue batch: each company's HireHop client (its token read once) serves every change of the batch."""
+    clients: dict[int, HireHopClient] = {}
+
     def hirehop_for(company_id: int, settings: CompanySettings) -> HireHopClient:
+        if company_id in clients:
+            return clients[company_id]
         token = deps.secrets.get(hirehop_secret_name(company_id))
         if not token:
             raise E.NeedsSetupError(f"HireBooks has no HireHop API token for company {company_id}")
-        return HireHopClient(
+        clients[company_id] = HireHopClient(
             base_url=settings.hirehop_url,
             token=token,
             clock=deps.clock,
             pacer=PACERS.for_token(token, deps.clock, deps.hirehop_per_minute, deps.hirehop_per_second),
         )
+        return clients[company_id]
 
     return WriteBack(
         idmap=deps.idmap,
