@@ -298,6 +298,19 @@ def package_from_sim(qbo: QboWorld, realm: str, package_id: str, **overrides: An
     return Package(**fields)
 
 
+def two_packages(qbo: QboWorld, company_id: int, hirehop_url: str, depots: list[int]) -> CompanySettings:
+    """Main Warehouse and the default go to the US company, North Depot (and so its virtual Festival Unit) to the UK
+    company."""
+    main, north, _festival = depots
+    return CompanySettings(
+        company_id=company_id,
+        hirehop_url=hirehop_url,
+        packages={"us": package_from_sim(qbo, US, "us"), "uk": package_from_sim(qbo, UK, "uk")},
+        default_package="us",
+        depot_packages={str(main): "us", str(north): "uk"},
+    )
+
+
 def stored_entry(outbox: Any, company_id: int, kind: str, doc: dict[str, Any]) -> OutboxEntry:
     """What the intake would have stored for this document's event."""
     entry = OutboxEntry(
@@ -381,14 +394,7 @@ def sync(qbo: QboWorld, hirehop: HireHopWorld, local_aws: AwsWorld) -> SyncWorld
     virtual Festival Unit) to the UK company."""
     hirehop.sim.clock.set_scale(60)  # HireHop's 60 a minute, in a test's seconds
     qbo.sim.clock.set_scale(10)  # QuickBooks' 500 a minute in six seconds (tokens still last six minutes)
-    main, north, _festival = hirehop.ids["depots"]
-    settings = CompanySettings(
-        company_id=hirehop.company_id,
-        hirehop_url=hirehop.url,
-        packages={"us": package_from_sim(qbo, US, "us"), "uk": package_from_sim(qbo, UK, "uk")},
-        default_package="us",
-        depot_packages={str(main): "us", str(north): "uk"},
-    )
+    settings = two_packages(qbo, hirehop.company_id, hirehop.url, hirehop.ids["depots"])
     return SyncWorld(
         qbo,
         hirehop,
@@ -412,6 +418,17 @@ class LiveWorld:
     secrets: Any
     connections: DynamoConnections
 
+    def buffered(self, package: str = "us") -> None:
+        """Switch a package to buffered mode, as the set-up would."""
+        self.settings.packages[package] = self.settings.packages[package].model_copy(update={"mode": "buffered"})
+        DynamoSettings(self.intake.aws.table("SettingsTable")).put(self.settings)
+
+    def approve(self, job: int, lines: list[dict[str, Any]]) -> Any:
+        """A HireHop user raises and approves an invoice; HireHop's webhooks go to push_document."""
+        return self.intake.act(
+            "approve_invoice", invoice_id=self.intake.act("create_invoice", job_id=job, lines=lines)["ID"]
+        )
+
     def delivered(self, n: int, seconds: float = 15.0) -> list[dict[str, Any]]:
         """Wait until HireHop has had the answers to n webhooks (it posts, waits, and moves on)."""
         deadline = time.monotonic() + seconds
@@ -428,14 +445,7 @@ def live(intake: IntakeWorld, qbo: QboWorld) -> Iterator[LiveWorld]:
     intake.hirehop.clock.set_scale(60)
     os.environ["QBO_API_BASE_URL"] = qbo.url
     live_settings.cache_clear()
-    main, north, _ = intake.ids["depots"]
-    settings = CompanySettings(
-        company_id=intake.company_id,
-        hirehop_url=intake.hirehop_url,
-        packages={"us": package_from_sim(qbo, US, "us"), "uk": package_from_sim(qbo, UK, "uk")},
-        default_package="us",
-        depot_packages={str(main): "us", str(north): "uk"},
-    )
+    settings = two_packages(qbo, intake.company_id, intake.hirehop_url, intake.ids["depots"])
     DynamoSettings(intake.aws.table("SettingsTable")).put(settings)
     secrets = SecretsManagerStore(intake.aws.aws.client("secretsmanager"), "hirebooks-local")
     secrets.put(hirehop_secret_name(intake.company_id), intake.api_token)
@@ -481,12 +491,12 @@ class InboundWorld:
     def webhook_url(self) -> str:
         return f"{self.gateway_url}/quickbooks/webhook"
 
-    def sync_world(self) -> SyncDeps:
+    def sync_deps(self) -> SyncDeps:
         return sync_deps_from(live_settings(), boto3.resource("dynamodb"), boto3.client("secretsmanager"))
 
     def push(self, kind: str, doc: dict[str, Any]) -> Any:
         """Push a HireHop document to QuickBooks as push_document would (through the library, not an event)."""
-        deps = self.sync_world()
+        deps = self.sync_deps()
         pusher = build_pusher(self.live.intake.company_id, deps)
         entry = stored_entry(deps.outbox, self.live.intake.company_id, kind, doc)
         return push_and_record(pusher, deps.outbox, entry)

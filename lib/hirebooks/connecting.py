@@ -16,13 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hirebooks import errors as E
-from hirebooks.qbo.client import QboHttpClient
 from hirebooks.qbo.connection import CONNECTED, STATE_TTL, Connection, StateError, read_state, sign_state
-from hirebooks.qbo.oauth import OAuthEndpoints, QboOAuthClient
-from hirebooks.qbo.tokens import StoredTokenProvider
 from hirebooks.store.dynamo import DynamoInboundLog
 from hirebooks.sync.model import WAITING
-from hirebooks.wiring import SyncDeps, intuit_app
+from hirebooks.wiring import SyncDeps, intuit_app, qbo_client
 
 
 class FunctionInvoker(Protocol):
@@ -57,11 +54,6 @@ def _state_key(app: dict[str, str]) -> bytes:
     return hmac.new(app["client_secret"].encode(), b"hirebooks connect state", hashlib.sha256).digest()
 
 
-def _oauth(deps: SyncDeps, app: dict[str, str]) -> QboOAuthClient:
-    endpoints = OAuthEndpoints.on(deps.oauth_base_url) if deps.oauth_base_url else OAuthEndpoints()
-    return QboOAuthClient(app["client_id"], app["client_secret"], endpoints)
-
-
 def connect_link(query: dict[str, str], deps: SyncDeps, log: DynamoInboundLog) -> Page:
     company, package_id = str(query.get("company_id") or ""), str(query.get("package") or "")
     if not company.isdigit() or not package_id:
@@ -76,7 +68,7 @@ def connect_link(query: dict[str, str], deps: SyncDeps, log: DynamoInboundLog) -
     now = time.time()
     state, nonce = sign_state(_state_key(app), int(company), package_id, now)
     log.remember_state(nonce, now + STATE_TTL)
-    url = _oauth(deps, app).authorize_url(app["redirect_uri"], state)
+    url = deps.oauth_client(app).authorize_url(app["redirect_uri"], state)
     return Page(302, "Connecting", "Redirecting to QuickBooks to approve the connection.", location=url)
 
 
@@ -114,7 +106,7 @@ def callback(query: dict[str, str], deps: SyncDeps, log: DynamoInboundLog, invok
             f"company {realm}. Nothing was stored: connect the right company, or change the package's company.",
         )
     try:
-        tokens = _oauth(deps, app).exchange_code(code, app["redirect_uri"], time.time())
+        tokens = deps.oauth_client(app).exchange_code(code, app["redirect_uri"], time.time())
     except E.HireBooksError as exc:
         return Page(400, "Not connected", f"QuickBooks refused the code: {exc}. Nothing was stored.")
     existing = deps.connections.get(realm)
@@ -123,8 +115,7 @@ def callback(query: dict[str, str], deps: SyncDeps, log: DynamoInboundLog, invok
     if not deps.connections.save(conn, existing.version if existing else None):
         return Page(409, "Not connected", "The connection changed while saving; open the connect link again.")
     try:
-        client = QboHttpClient(base_url=deps.qbo_base_url, realm_id=realm, tokens=StoredTokenProvider(deps.connections))
-        info = client.company_info()
+        info = qbo_client(deps, realm).company_info()
         conn.company_name = str(info.get("CompanyName") or "")
         deps.connections.save(conn, conn.version)
     except E.HireBooksError:

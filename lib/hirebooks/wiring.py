@@ -88,10 +88,9 @@ class SyncDeps:
             app = intuit_app(self.secrets)
             if app is None:
                 return None
-            endpoints = OAuthEndpoints.on(self.oauth_base_url) if self.oauth_base_url else OAuthEndpoints()
             self._keeper = TokenKeeper(
                 store=self.connections,
-                oauth=QboOAuthClient(app["client_id"], app["client_secret"], endpoints),
+                oauth=self.oauth_client(app),
                 lease=self.lease,
                 clock=self.clock,
                 notifier=self.notifier,
@@ -99,8 +98,26 @@ class SyncDeps:
             )
         return self._keeper
 
+    def oauth_client(self, app: dict[str, str]) -> QboOAuthClient:
+        """Intuit's OAuth endpoints (or the local stack's simulator) for the app's credentials."""
+        endpoints = OAuthEndpoints.on(self.oauth_base_url) if self.oauth_base_url else OAuthEndpoints()
+        return QboOAuthClient(app["client_id"], app["client_secret"], endpoints)
+
     def tokens(self) -> StoredTokenProvider:
         return StoredTokenProvider(self.connections, self.clock, keeper=self.keeper())
+
+
+def qbo_client(
+    deps: SyncDeps, realm_id: str, *, tokens: StoredTokenProvider | None = None, call_deadline: float | None = None
+) -> QboHttpClient:
+    """The QuickBooks client of one realm, as every function builds it (pass `tokens` to share one cache)."""
+    return QboHttpClient(
+        base_url=deps.qbo_base_url,
+        realm_id=realm_id,
+        tokens=tokens or deps.tokens(),
+        clock=deps.clock,
+        retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4, deadline=call_deadline),
+    )
 
 
 INTUIT_APP_SECRET = "intuit-app"  # noqa: S105 - a secret's name: JSON {client_id, client_secret, redirect_uri}
@@ -156,13 +173,7 @@ def build_pusher(
 
     def gateway_for(realm_id: str) -> QboHttpClient:
         if realm_id not in clients:
-            clients[realm_id] = QboHttpClient(
-                base_url=deps.qbo_base_url,
-                realm_id=realm_id,
-                tokens=tokens,
-                clock=deps.clock,
-                retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4, deadline=call_deadline),
-            )
+            clients[realm_id] = qbo_client(deps, realm_id, tokens=tokens, call_deadline=call_deadline)
         return clients[realm_id]
 
     return Pusher(
@@ -307,19 +318,17 @@ def receive_hirehop_event(
 INTUIT_VERIFIER_SECRET = "intuit-verifier-token"  # noqa: S105 - a secret's name, not a secret
 
 
-def qbo_reader(deps: SyncDeps, realm_id: str) -> QboHttpClient:
-    return QboHttpClient(
-        base_url=deps.qbo_base_url,
-        realm_id=realm_id,
-        tokens=deps.tokens(),
-        clock=deps.clock,
-        retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4),
-    )
-
-
 def build_writeback(deps: SyncDeps, ledger: WritebackLedger) -> WriteBack:
-    """One per queue batch: each company's HireHop client (its token read once) serves every change of the batch."""
+    """One per queue batch: each company's HireHop client (its token read once) and each realm's QuickBooks client
+    (its access token cached) serve every change of the batch."""
     clients: dict[int, HireHopClient] = {}
+    readers: dict[str, QboHttpClient] = {}
+    tokens = deps.tokens()
+
+    def reader_for(realm_id: str) -> QboHttpClient:
+        if realm_id not in readers:
+            readers[realm_id] = qbo_client(deps, realm_id, tokens=tokens)
+        return readers[realm_id]
 
     def hirehop_for(company_id: int, settings: CompanySettings) -> HireHopClient:
         if company_id in clients:
@@ -339,7 +348,7 @@ def build_writeback(deps: SyncDeps, ledger: WritebackLedger) -> WriteBack:
         idmap=deps.idmap,
         ledger=ledger,
         settings=deps.settings,
-        reader_for=lambda realm_id: qbo_reader(deps, realm_id),
+        reader_for=reader_for,
         hirehop_for=hirehop_for,
         clock=deps.clock,
     )
@@ -452,7 +461,7 @@ def sweep(deps: InboundDeps, realm_ids: list[str] | None = None) -> list[dict[st
         try:
             report = sweep_realm(
                 realm_id,
-                qbo_reader(deps.sync, realm_id),
+                qbo_client(deps.sync, realm_id),
                 queue=deps.queue,
                 log=deps.log,
                 now=lambda: datetime.now(UTC),

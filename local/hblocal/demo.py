@@ -36,8 +36,6 @@ from urllib.parse import urlencode
 
 import requests
 from hirebooks.observability import logger
-from hirebooks.qbo.client import QboHttpClient
-from hirebooks.qbo.tokens import StoredTokenProvider
 from hirebooks.store.dynamo import DynamoConnections, DynamoIdMap, DynamoSettings
 from hirebooks.sync.model import DONE, WRITEBACK_MEMO_PREFIX
 from hirebooks.sync.reconcile import reconcile
@@ -390,26 +388,23 @@ def report(
     console.print(books)
     settings = DynamoSettings(stack.table("SettingsTable")).get(COMPANY)
     assert settings is not None
-    connections = DynamoConnections(stack.table("ConnectionsTable"))
     deps = SyncDeps(
         DynamoSettings(stack.table("SettingsTable")),
         stack.outbox,
         DynamoIdMap(stack.table("IdMapTable")),
         stack.secrets,
         stack.urls["quickbooks"],
-        connections,
+        DynamoConnections(stack.table("ConnectionsTable")),
         hirehop_per_minute=3600,
         hirehop_per_second=180,
     )
 
-    def gateway_for(realm: str) -> QboHttpClient:
-        return QboHttpClient(base_url=stack.urls["quickbooks"], realm_id=realm, tokens=StoredTokenProvider(connections))
-
+    pusher = build_pusher(COMPANY, deps)  # its HireHop source and QuickBooks clients, as flush_buffer builds them
     result = reconcile(
         company_id=COMPANY,
         settings=settings,
-        source=build_pusher(COMPANY, deps).source,
-        gateway_for=gateway_for,
+        source=pusher.source,
+        gateway_for=pusher.gateway_for,
         idmap=deps.idmap,
         job_ids=tenant.ids.get("all_jobs", tenant.ids["jobs"]),
     )

@@ -81,13 +81,10 @@ def test_a_quickbooks_outage_leaves_the_document_in_the_buffer_with_its_reason(l
 
 
 def test_a_buffered_package_holds_the_document(live: LiveWorld) -> None:
-    from hirebooks.store.dynamo import DynamoSettings
 
-    live.settings.packages["us"] = live.settings.packages["us"].model_copy(update={"mode": "buffered"})
-    DynamoSettings(live.intake.aws.table("SettingsTable")).put(live.settings)
+    live.buffered()
     hh = live.intake
-    inv = hh.act("create_invoice", job_id=hh.ids["jobs"][0], lines=[HIRE])
-    hh.act("approve_invoice", invoice_id=inv["ID"])
+    live.approve(hh.ids["jobs"][0], [HIRE])
     live.delivered(1)
     (entry,) = hh.entries()
     assert entry.status == "pending" and "buffered" in entry.reason

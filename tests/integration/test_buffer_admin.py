@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import requests
 from hirebooks.cli import app as cli
-from hirebooks.store.dynamo import DynamoSettings
 from typer.testing import CliRunner
 
 from tests.conftest import ADMIN_TOKEN, US, LiveWorld
@@ -20,12 +19,10 @@ AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 def waiting_world(live: LiveWorld) -> list[Any]:
     """Two invoices wait: one in the buffered US package, one in the live UK package that needs set-up (its tax
     group has no QuickBooks tax code)."""
-    live.settings.packages["us"] = live.settings.packages["us"].model_copy(update={"mode": "buffered"})
-    DynamoSettings(live.intake.aws.table("SettingsTable")).put(live.settings)
+    live.buffered()
     hh = live.intake
     for job, line in ((hh.ids["jobs"][0], HIRE), (hh.ids["jobs"][1], {**HIRE, "VAT_RATE": 20, "TAX_GROUP": 7})):
-        inv = hh.act("create_invoice", job_id=job, lines=[line])
-        hh.act("approve_invoice", invoice_id=inv["ID"])
+        live.approve(job, [line])
     live.delivered(2)
     return hh.entries()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 from hblocal.gateway import LambdaContext, LocalGateway, load_handler
-from hirebooks.store.dynamo import DynamoLease, DynamoSettings
+from hirebooks.store.dynamo import DynamoLease
 from hirebooks.sync.flush import FlushReport, flush_company, latest_per_document
 from hirebooks.sync.model import OutboxEntry
 
@@ -201,11 +201,9 @@ def test_a_transient_failure_backs_off_with_jitter(sync: SyncWorld) -> None:
 
 def test_post_buffer_flush_needs_the_admin_token_and_flushes(flush_api: LiveWorld) -> None:
     live = flush_api
-    live.settings.packages["us"] = live.settings.packages["us"].model_copy(update={"mode": "buffered"})
-    DynamoSettings(live.intake.aws.table("SettingsTable")).put(live.settings)
+    live.buffered()
     hh = live.intake
-    inv = hh.act("create_invoice", job_id=hh.ids["jobs"][0], lines=[HIRE])
-    hh.act("approve_invoice", invoice_id=inv["ID"])
+    live.approve(hh.ids["jobs"][0], [HIRE])
     live.delivered(1)
     url = f"{hh.gateway_url}/buffer/flush"
     assert requests.post(url, json={"company_id": hh.company_id}).status_code == 401
@@ -223,11 +221,9 @@ def test_post_buffer_flush_needs_the_admin_token_and_flushes(flush_api: LiveWorl
 
 def test_the_schedule_flushes_every_set_up_company(flush_api: LiveWorld) -> None:
     live = flush_api
-    live.settings.packages["us"] = live.settings.packages["us"].model_copy(update={"mode": "buffered"})
-    DynamoSettings(live.intake.aws.table("SettingsTable")).put(live.settings)
+    live.buffered()
     hh = live.intake
-    inv = hh.act("create_invoice", job_id=hh.ids["jobs"][0], lines=[HIRE])
-    hh.act("approve_invoice", invoice_id=inv["ID"])
+    live.approve(hh.ids["jobs"][0], [HIRE])
     live.delivered(1)
     route = next(r for r in LocalGateway(live.intake.aws.tables).routes if r.function == "FlushBufferFunction")
     handler = load_handler(route, "_schedule_test")

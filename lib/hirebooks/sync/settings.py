@@ -64,20 +64,18 @@ class Package(BaseModel):
     default_tax_code: str | None = None
 
     def revenue_account(self, nominal_group: int | str) -> str:
-        account = self.nominal_accounts.get(str(nominal_group)) or self.default_revenue_account
-        if not account:
-            raise NeedsSetupError(
-                f"Nominal group {nominal_group} has no QuickBooks income account in package '{self.name}', and the "
-                "package has no default revenue account. Assign the group or set the default."
-            )
-        return account
+        return self._nominal(nominal_group, self.default_revenue_account, "income", "revenue")
 
     def expense_account(self, nominal_group: int | str) -> str:
-        account = self.nominal_accounts.get(str(nominal_group)) or self.default_expense_account
+        return self._nominal(nominal_group, self.default_expense_account, "expense", "expense")
+
+    def _nominal(self, nominal_group: int | str, default: str | None, kind: str, default_kind: str) -> str:
+        """The group's account, else the package's default (set-up step 5: an unassigned group falls back)."""
+        account = self.nominal_accounts.get(str(nominal_group)) or default
         if not account:
             raise NeedsSetupError(
-                f"Nominal group {nominal_group} has no QuickBooks expense account in package '{self.name}', and the "
-                "package has no default expense account. Assign the group or set the default."
+                f"Nominal group {nominal_group} has no QuickBooks {kind} account in package '{self.name}', and the "
+                f"package has no default {default_kind} account. Assign the group or set the default."
             )
         return account
 
